@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { SCHEMA, type Leaf, type Node, type Section } from './schema';
+import type { SluiceConfig } from './types';
+import { parseDurationMs, parseSizeBytes } from './units';
+
+/** A configuration problem, always naming the offending key. */
+export class ConfigError extends Error {
+  constructor(readonly key: string, message: string) {
+    super(`config ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: SluiceConfig;
+  /** Keys accepted but without effect in Sluice, with the reason (logged at start). */
+  notes: string[];
+}
+
+type Raw = Record<string, unknown>;
+
+function isObject(v: unknown): v is Raw {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parses HOCON (a superset of JSON) text into a plain object. */
+export async function parseConfigText(text: string, origin: string): Promise<Raw> {
+  const trimmed = text.trim();
+  if (trimmed === '') return {};
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (!isObject(parsed)) throw new ConfigError(origin, 'the top level must be an object');
+      return parsed;
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      // Not JSON: HOCON allows a braced root object too; fall through.
+    }
+  }
+  const hocon = await import('@pushcorn/hocon-parser');
+  try {
+    const parsed: unknown = await hocon.parse({ text, strict: true });
+    if (!isObject(parsed)) throw new ConfigError(origin, 'the top level must be an object');
+    return parsed;
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(origin, `cannot parse: ${(e as Error).message}`);
+  }
+}
+
+function leafValue(key: string, leaf: Leaf, value: unknown): unknown {
+  try {
+    switch (leaf.kind) {
+      case 'int': {
+        const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+        if (typeof n !== 'number' || !Number.isInteger(n)) throw new Error(`expected an integer, got ${JSON.stringify(value)}`);
+        return checkRange(n, leaf.min, leaf.max);
+      }
+      case 'size':
+        return checkRange(parseSizeBytes(value), leaf.min, leaf.max);
+      case 'duration':
+        return checkRange(parseDurationMs(value), leaf.min, leaf.max);
+      case 'bool':
+        if (typeof value === 'boolean') return value;
+        if (value === 'true' || value === 'yes' || value === 'on') return true;
+        if (value === 'false' || value === 'no' || value === 'off') return false;
+        throw new Error(`expected true or false, got ${JSON.stringify(value)}`);
+      case 'string':
+        if (value === null) return null;
+        if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`expected a string, got ${JSON.stringify(value)}`);
+        if (leaf.pattern !== undefined && !leaf.pattern.test(String(value))) throw new Error(`${JSON.stringify(value)} is not allowed (must match ${leaf.pattern.source})`);
+        return String(value);
+      case 'enum': {
+        const found = leaf.values.find((v) => v.toLowerCase() === String(value).toLowerCase());
+        if (found === undefined) throw new Error(`expected one of ${leaf.values.join(', ')}, got ${JSON.stringify(value)}`);
+        return found;
+      }
+      case 'stringList': {
+        if (!Array.isArray(value)) throw new Error(`expected a list of strings, got ${JSON.stringify(value)}`);
+        if (value.length > leaf.maxItems) throw new Error(`at most ${leaf.maxItems} entries, got ${value.length}`);
+        return value.map((item) => {
+          if (typeof item !== 'string') throw new Error(`expected strings, got ${JSON.stringify(item)}`);
+          if (leaf.itemPattern !== undefined && !leaf.itemPattern.test(item)) throw new Error(`${JSON.stringify(item)} is not allowed (must match ${leaf.itemPattern.source})`);
+          return item;
+        });
+      }
+      case 'stringMap': {
+        if (!isObject(value)) throw new Error(`expected an object of strings, got ${JSON.stringify(value)}`);
+        const out: Record<string, string> = {};
+        const entries = Object.entries(value);
+        if (entries.length > leaf.maxItems) throw new Error(`at most ${leaf.maxItems} entries, got ${entries.length}`);
+        for (const [k, v] of entries) {
+          if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`value of ${JSON.stringify(k)} must be a string`);
+          if (/[\r\n\0]/.test(k) || /[\r\n\0]/.test(String(v))) throw new Error(`entry ${JSON.stringify(k)} contains a control character`);
+          out[k] = String(v);
+        }
+        return out;
+      }
+      case 'ignored':
+      case 'refusedIfEnabled':
+        return undefined;
+    }
+  } catch (e) {
+    throw new ConfigError(key, (e as Error).message);
+  }
+}
+
+function checkRange(n: number, min: number, max: number): number {
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${n} is outside ${min}..${max}`);
+  return n;
+}
+
+function build(prefix: string, sec: Section, raw: Raw, notes: string[]): Raw {
+  for (const key of Object.keys(raw)) {
+    if (!(key in sec.fields)) throw new ConfigError(`${prefix}${key}`, 'unknown key');
+  }
+  const out: Raw = {};
+  for (const [name, node] of Object.entries(sec.fields)) {
+    const key = `${prefix}${name}`;
+    const present = Object.prototype.hasOwnProperty.call(raw, name);
+    out[name] = buildNode(key, node, present ? raw[name] : undefined, present, notes);
+  }
+  return out;
+}
+
+function buildNode(key: string, node: Node, value: unknown, present: boolean, notes: string[]): unknown {
+  if (node.kind === 'section') {
+    if (present && !isObject(value)) throw new ConfigError(key, `expected an object, got ${JSON.stringify(value)}`);
+    return build(`${key}.`, node, present ? (value as Raw) : {}, notes);
+  }
+  if (node.kind === 'ignored') {
+    if (present) notes.push(`${key} is ignored: ${node.doc}`);
+    return undefined;
+  }
+  if (node.kind === 'refusedIfEnabled') {
+    if (present) {
+      const flag = isObject(value) ? value[node.flag] : undefined;
+      if (flag === true || flag === 'true') throw new ConfigError(`${key}.${node.flag}`, `not supported: ${node.doc}`);
+      notes.push(`${key} is ignored while ${node.flag} is false`);
+    }
+    return undefined;
+  }
+  const envName = 'env' in node ? node.env : undefined;
+  if (envName !== undefined) {
+    const env = process.env[envName];
+    if (env !== undefined && env !== '') return leafValue(`${key} (from ${envName})`, node, env);
+  }
+  return present ? leafValue(key, node, value) : node.default;
+}
+
+function crossChecks(c: SluiceConfig): void {
+  const n = c.collector.networking;
+  if (n.dropPayloadSize < n.maxPayloadSize) {
+    throw new ConfigError('collector.networking.dropPayloadSize', `must be at least maxPayloadSize (${n.maxPayloadSize})`);
+  }
+  if (c.collector.doNotTrackCookie.enabled) {
+    try {
+      new RegExp(c.collector.doNotTrackCookie.value);
+    } catch (e) {
+      throw new ConfigError('collector.doNotTrackCookie.value', `not a valid regular expression: ${(e as Error).message}`);
+    }
+  }
+  const allowedTargets = new Set(['/com.snowplowanalytics.snowplow/tp2', '/com.snowplowanalytics.iglu/v1', '/r/tp2']);
+  for (const [from, to] of Object.entries(c.collector.paths)) {
+    if (!/^\/[^/]+\/[^/]+$/.test(from)) throw new ConfigError(`collector.paths."${from}"`, 'a custom path must have exactly two segments, /vendor/version');
+    if (!allowedTargets.has(to)) throw new ConfigError(`collector.paths."${from}"`, `must map to one of ${[...allowedTargets].join(', ')}`);
+  }
+  for (const [name, value] of Object.entries(c.collector.rootResponse.headers)) {
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new ConfigError(`collector.rootResponse.headers."${name}"`, 'not a valid header name');
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw new ConfigError(`collector.rootResponse.headers."${name}"`, 'not a valid header value');
+  }
+}
+
+/**
+ * Builds the configuration from a parsed document: an optional `collector { }` block with SSC
+ * key names, Sluice's own sections beside it, and the SLUICE_* environment overrides.
+ */
+export function configFromObject(raw: Raw): LoadedConfig {
+  const notes: string[] = [];
+  const config = build('', SCHEMA, raw, notes) as unknown as SluiceConfig;
+  crossChecks(config);
+  return { config, notes };
+}
+
+export async function loadConfig(file: string | null): Promise<LoadedConfig> {
+  if (file === null) return configFromObject({});
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return configFromObject(await parseConfigText(text, file));
+}

@@ -1,0 +1,119 @@
+/**
+ * The configuration schema: every key Sluice reads, with its type, default, bounds,
+ * environment override and meaning. The loader validates against it and the
+ * configuration document is generated from it, so this table is the single source.
+ *
+ * Collector behaviour keys keep the Scala Stream Collector's names inside `collector { }`;
+ * Sluice's own sections (`wal`, ...) sit beside it at the top level.
+ */
+
+export type Leaf =
+  | { kind: 'int'; default: number; min: number; max: number; env?: string; doc: string }
+  | { kind: 'size'; default: number; min: number; max: number; env?: string; doc: string }
+  | { kind: 'duration'; default: number; min: number; max: number; env?: string; doc: string }
+  | { kind: 'bool'; default: boolean; env?: string; doc: string }
+  | { kind: 'string'; default: string | null; pattern?: RegExp; env?: string; doc: string }
+  | { kind: 'enum'; default: string; values: readonly string[]; env?: string; doc: string }
+  | { kind: 'stringList'; default: readonly string[]; maxItems: number; itemPattern?: RegExp; doc: string }
+  | { kind: 'stringMap'; default: Readonly<Record<string, string>>; maxItems: number; doc: string }
+  /** An SSC key Sluice accepts and does not use (the reason is logged at start). */
+  | { kind: 'ignored'; doc: string }
+  /** An SSC section Sluice accepts only while it stays disabled (`flag` false). */
+  | { kind: 'refusedIfEnabled'; flag: string; doc: string };
+
+export interface Section { kind: 'section'; doc: string; fields: Readonly<Record<string, Node>> }
+export type Node = Leaf | Section;
+
+const DAY = 86_400_000;
+const MiB = 1024 * 1024;
+const HOSTNAME = /^[A-Za-z0-9.-]+$/;
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/; // RFC 6265 token
+const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+$/; // RFC 6265 cookie-octet
+
+function section(doc: string, fields: Record<string, Node>): Section {
+  return { kind: 'section', doc, fields };
+}
+
+export const SCHEMA: Section = section('Sluice configuration', {
+  collector: section('Collector behaviour, with the Scala Stream Collector 3.x key names', {
+    interface: { kind: 'string', default: '0.0.0.0', pattern: /^[0-9A-Fa-f:.]+$/, doc: 'Address the public HTTP port binds to.' },
+    port: { kind: 'int', default: 8080, min: 0, max: 65535, env: 'SLUICE_PORT', doc: 'Public HTTP port for trackers (0 picks a free port).' },
+    paths: { kind: 'stringMap', default: {}, maxItems: 1000, doc: 'Custom `/vendor/version` paths mapped to one of `/com.snowplowanalytics.snowplow/tp2`, `/com.snowplowanalytics.iglu/v1` or `/r/tp2`.' },
+    p3p: section('P3P header (SSC 2.x and the Clojure Collector sent it; SSC 3.x does not)', {
+      enabled: { kind: 'bool', default: false, doc: 'Sluice extension: add the P3P header to event responses, as the Clojure Collector did.' },
+      policyRef: { kind: 'string', default: '/w3c/p3p.xml', pattern: /^[^"\r\n]*$/, doc: 'P3P policyref.' },
+      CP: { kind: 'string', default: 'NOI DSP COR NID PSA OUR IND COM NAV STA', pattern: /^[^"\r\n]*$/, doc: 'P3P compact policy.' },
+    }),
+    crossDomain: section('Flash /crossdomain.xml', {
+      enabled: { kind: 'bool', default: false, doc: 'Serve /crossdomain.xml.' },
+      domains: { kind: 'stringList', default: ['*'], maxItems: 1000, itemPattern: /^[^"<>&\r\n]+$/, doc: 'Domains allowed in the policy.' },
+      secure: { kind: 'bool', default: true, doc: 'The policy\'s secure attribute.' },
+    }),
+    cookie: section('The network user id cookie', {
+      enabled: { kind: 'bool', default: true, doc: 'Set the cookie on event responses.' },
+      expiration: { kind: 'duration', default: 365 * DAY, min: 0, max: 20 * 365 * DAY, doc: 'Cookie lifetime.' },
+      name: { kind: 'string', default: 'sp', pattern: COOKIE_NAME, doc: 'Cookie name.' },
+      domains: { kind: 'stringList', default: [], maxItems: 1000, itemPattern: HOSTNAME, doc: 'Cookie domains chosen by matching the Origin header (first configured match wins).' },
+      fallbackDomain: { kind: 'string', default: null, pattern: HOSTNAME, doc: 'Domain used when no configured domain matches the Origin.' },
+      secure: { kind: 'bool', default: true, doc: 'Secure attribute (always set when sameSite is None).' },
+      httpOnly: { kind: 'bool', default: true, doc: 'HttpOnly attribute (never on the client cookie).' },
+      sameSite: { kind: 'enum', default: 'None', values: ['None', 'Strict', 'Lax'], doc: 'SameSite attribute.' },
+      clientCookieName: { kind: 'string', default: null, pattern: COOKIE_NAME, doc: 'Name of a second, script-readable copy of the cookie.' },
+    }),
+    doNotTrackCookie: section('Requests carrying this cookie are answered but not recorded', {
+      enabled: { kind: 'bool', default: false, doc: 'Honour the do-not-track cookie.' },
+      name: { kind: 'string', default: '', doc: 'Cookie name.' },
+      value: { kind: 'string', default: '', doc: 'Regular expression the whole cookie value must match.' },
+    }),
+    cookieBounce: section('Third-party cookie test by a redirect to the same URL', {
+      enabled: { kind: 'bool', default: false, doc: 'Bounce pixel requests that carry no network user id.' },
+      name: { kind: 'string', default: 'n3pc', pattern: /^[A-Za-z0-9_.-]+$/, doc: 'Query parameter marking a bounced request.' },
+      fallbackNetworkUserId: { kind: 'string', default: '00000000-0000-4000-A000-000000000000', pattern: COOKIE_VALUE, doc: 'Network user id for a bounced request that still has no cookie.' },
+      forwardedProtocolHeader: { kind: 'string', default: null, pattern: /^[A-Za-z0-9-]+$/, doc: 'Header giving the original scheme (e.g. X-Forwarded-Proto) for an absolute Location.' },
+    }),
+    redirectMacro: { kind: 'refusedIfEnabled', flag: 'enabled', doc: 'SSC 2.x redirect macro; SSC 3.x ignores it and so does Sluice, so enabling it is refused rather than silently ignored.' },
+    enableDefaultRedirect: { kind: 'bool', default: false, doc: 'Serve /r/* redirects.' },
+    redirectDomains: { kind: 'stringList', default: [], maxItems: 10000, itemPattern: HOSTNAME, doc: 'Hosts redirects may point to (exact match); empty allows any host.' },
+    rootResponse: section('Response to GET /', {
+      enabled: { kind: 'bool', default: false, doc: 'Answer GET / (404 otherwise).' },
+      statusCode: { kind: 'int', default: 302, min: 100, max: 599, doc: 'Status of the root response.' },
+      headers: { kind: 'stringMap', default: {}, maxItems: 100, doc: 'Headers of the root response.' },
+      body: { kind: 'string', default: '', doc: 'Body of the root response.' },
+    }),
+    cors: section('CORS', {
+      accessControlMaxAge: { kind: 'duration', default: 3_600_000, min: 0, max: 365 * DAY, doc: 'Access-Control-Max-Age of preflight answers.' },
+    }),
+    ssl: { kind: 'refusedIfEnabled', flag: 'enable', doc: 'TLS is terminated by the load balancer in front of Sluice; ssl.enable = true is refused.' },
+    hsts: section('Strict-Transport-Security', {
+      enable: { kind: 'bool', default: false, doc: 'Add the HSTS header to every response.' },
+      maxAge: { kind: 'duration', default: 365 * DAY, min: 0, max: 20 * 365 * DAY, doc: 'HSTS max-age.' },
+    }),
+    networking: section('HTTP limits', {
+      maxConnections: { kind: 'int', default: 1024, min: 1, max: 1_000_000, doc: 'Open connections at most; further connections are closed at once.' },
+      idleTimeout: { kind: 'duration', default: 610_000, min: 0, max: 3_600_000, doc: 'Accepted for compatibility; uWebSockets.js closes idle keep-alive connections after about 10 s, so set the load balancer\'s idle timeout below that.' },
+      responseHeaderTimeout: { kind: 'duration', default: 30_000, min: 100, max: 600_000, doc: 'A request whose event is not acknowledged by the sink within this time gets 408.' },
+      bodyReadTimeout: { kind: 'duration', default: 25_000, min: 100, max: 600_000, doc: 'A request body not fully received within this time gets 408.' },
+      maxRequestLineLength: { kind: 'int', default: 20_480, min: 256, max: 1_048_576, doc: 'Longest request line (method, target, version); longer gets 400.' },
+      maxHeadersLength: { kind: 'int', default: 40_960, min: 256, max: 1_048_576, doc: 'Largest total of header names and values; larger gets 431.' },
+      maxPayloadSize: { kind: 'size', default: 1_048_576, min: 1024, max: 64 * MiB, doc: 'A record larger than this becomes a size_violation bad row.' },
+      dropPayloadSize: { kind: 'size', default: 2_097_152, min: 1024, max: 64 * MiB, doc: 'A body larger than this gets 413 and is not recorded.' },
+    }),
+    preTerminationPeriod: { kind: 'duration', default: 10_000, min: 0, max: 600_000, doc: 'After SIGTERM, /health answers 503 for this long while traffic is still served.' },
+    streams: { kind: 'ignored', doc: 'SSC sink settings: Sluice writes to its WAL and ships to S3 instead.' },
+    telemetry: { kind: 'ignored', doc: 'Sluice sends no telemetry.' },
+    license: { kind: 'ignored', doc: 'Sluice needs no licence acceptance.' },
+    monitoring: { kind: 'ignored', doc: 'Sluice exposes Prometheus metrics on the admin port instead of statsd.' },
+    enableStartupChecks: { kind: 'ignored', doc: 'SSC 2.x start-up checks.' },
+    experimental: { kind: 'ignored', doc: 'SSC 2.x warm-up.' },
+    prometheusMetrics: { kind: 'ignored', doc: 'SSC 2.x metrics; Sluice serves /metrics on the admin port.' },
+    terminationDeadline: { kind: 'ignored', doc: 'SSC 2.x; ignored by SSC 3.x too.' },
+    preTerminationUnhealthy: { kind: 'ignored', doc: 'SSC 2.x; Sluice is always unhealthy during the pre-termination period.' },
+    compression: { kind: 'refusedIfEnabled', flag: 'enabled', doc: 'SSC 3.6 record batching; the batch pipeline cannot read it, so enabling it is refused.' },
+  }),
+  wal: section('Where acknowledged records are written before shipping', {
+    dir: { kind: 'string', default: './data/wal', env: 'SLUICE_WAL_DIR', doc: 'Directory of the write-ahead log.' },
+    maxRecordBytes: { kind: 'size', default: 1_000_000, min: 1024, max: 64 * MiB, doc: 'A record at or above this size is split (tp2 JSON batches) or becomes a size_violation bad row: the SSC sink\'s maxBytes.' },
+    maxPendingRecords: { kind: 'int', default: 65_536, min: 1, max: 10_000_000, doc: 'Records waiting for the next sync at most; beyond it requests get 503.' },
+    durability: { kind: 'enum', default: 'fsync', values: ['fsync', 'none'], env: 'SLUICE_DURABILITY', doc: 'fsync: answer only after the record is synced to disk. none: benchmarks only, acknowledged events can be lost.' },
+  }),
+});

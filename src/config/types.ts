@@ -1,0 +1,55 @@
+/** The validated configuration, shaped as SCHEMA (schema.ts); durations in ms, sizes in bytes. */
+
+export type SameSite = 'None' | 'Strict' | 'Lax';
+export type Durability = 'fsync' | 'none';
+
+export interface CookieConfig {
+  enabled: boolean;
+  expiration: number;
+  name: string;
+  domains: readonly string[];
+  fallbackDomain: string | null;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite: SameSite;
+  clientCookieName: string | null;
+}
+
+export interface CollectorConfig {
+  interface: string;
+  port: number;
+  paths: Readonly<Record<string, string>>;
+  p3p: { enabled: boolean; policyRef: string; CP: string };
+  crossDomain: { enabled: boolean; domains: readonly string[]; secure: boolean };
+  cookie: CookieConfig;
+  doNotTrackCookie: { enabled: boolean; name: string; value: string };
+  cookieBounce: { enabled: boolean; name: string; fallbackNetworkUserId: string; forwardedProtocolHeader: string | null };
+  enableDefaultRedirect: boolean;
+  redirectDomains: readonly string[];
+  rootResponse: { enabled: boolean; statusCode: number; headers: Readonly<Record<string, string>>; body: string };
+  cors: { accessControlMaxAge: number };
+  hsts: { enable: boolean; maxAge: number };
+  networking: {
+    maxConnections: number;
+    idleTimeout: number;
+    responseHeaderTimeout: number;
+    bodyReadTimeout: number;
+    maxRequestLineLength: number;
+    maxHeadersLength: number;
+    maxPayloadSize: number;
+    dropPayloadSize: number;
+  };
+  preTerminationPeriod: number;
+}
+
+export interface WalConfig {
+  dir: string;
+  maxRecordBytes: number;
+  maxPendingRecords: number;
+  durability: Durability;
+}
+
+export interface SluiceConfig {
+  collector: CollectorConfig;
+  wal: WalConfig;
+}

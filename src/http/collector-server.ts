@@ -1,0 +1,249 @@
+/**
+ * The uWebSockets.js front end: copies each request out of uWS once, enforces the HTTP limits,
+ * asks CollectorService what to answer and store, submits records to the sink and answers only
+ * when the sink says they are durable.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { CollectorConfig } from '../config/types';
+import type { CommitWaiter, RecordSink } from '../wal/record-sink';
+import { addHeader, type CapturedRequest, emptyCapturedRequest } from './captured-request';
+import { renderPeer } from './client-ip';
+import type { CollectorService, ResponsePlan } from './collector-service';
+import { statusText } from './static-responses';
+import type * as UwsTypes from 'uWebSockets.js';
+
+type Uws = typeof UwsTypes;
+type HttpResponse = UwsTypes.HttpResponse;
+type HttpRequest = UwsTypes.HttpRequest;
+
+const TEXT_UTF8 = 'text/plain; charset=UTF-8';
+
+/** One request from capture to answer; also the sink's commit waiter. */
+class Exchange implements CommitWaiter {
+  aborted = false;
+  answered = false;
+  /** Body bytes received so far. */
+  chunks: Buffer[] = [];
+  received = 0;
+  plan: ResponsePlan | null = null;
+  startedAt: number;
+
+  constructor(readonly server: CollectorServer, readonly res: HttpResponse, readonly req: CapturedRequest) {
+    this.startedAt = Date.now();
+  }
+
+  onCommitted(err: Error | null): void {
+    if (err !== null) {
+      this.server.answerText(this, 503, 'Service Unavailable: the event could not be stored');
+      return;
+    }
+    const plan = this.plan;
+    if (plan !== null) this.server.answer(this, plan);
+  }
+}
+
+export interface CollectorServerOptions {
+  config: CollectorConfig;
+  service: CollectorService;
+  sink: RecordSink;
+  uws: Uws;
+  onError: (err: unknown) => void;
+}
+
+/** Interval of the timeout sweeps (body read, response). */
+const SWEEP_MS = 250;
+
+export class CollectorServer {
+  private readonly app: UwsTypes.TemplatedApp;
+  private listenSocket: UwsTypes.us_listen_socket | null = null;
+  private readonly reading = new Set<Exchange>();
+  private readonly waiting: Exchange[] = [];
+  private waitingHead = 0;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private connections = 0;
+  private port = -1;
+
+  constructor(private readonly opts: CollectorServerOptions) {
+    this.app = opts.uws.App();
+    this.app.filter((res, count) => {
+      this.connections += Number(count);
+      if (Number(count) > 0 && this.connections > opts.config.networking.maxConnections) res.close();
+    });
+    this.app.any('/*', (res, req) => {
+      try {
+        this.onRequest(res, req);
+      } catch (err) {
+        opts.onError(err);
+        res.cork(() => {
+          res.writeStatus(statusText(500)).writeHeader('Content-Type', TEXT_UTF8).end('Internal Server Error', true);
+        });
+      }
+    });
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (socket) => {
+        if (socket === false) {
+          reject(new Error(`cannot listen on ${host}:${port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.port = this.opts.uws.us_socket_local_port(socket);
+        this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
+        this.sweepTimer.unref();
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Stops accepting connections; open connections are still answered. */
+  stopListening(): void {
+    if (this.listenSocket !== null) {
+      this.opts.uws.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = null;
+    }
+  }
+
+  /** Requests accepted but not yet answered. */
+  inFlight(): number {
+    return this.reading.size + (this.waiting.length - this.waitingHead);
+  }
+
+  close(): void {
+    this.stopListening();
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    this.app.close();
+  }
+
+  private onRequest(res: HttpResponse, ureq: HttpRequest): void {
+    const cfg = this.opts.config;
+    const method = ureq.getMethod();
+    const path = ureq.getUrl();
+    const query = ureq.getQuery() ?? '';
+    const req = emptyCapturedRequest(method, path, query, renderPeer(Buffer.from(res.getRemoteAddressAsText()).toString('latin1')));
+    let headerBytes = 0;
+    ureq.forEach((name, value) => {
+      headerBytes += name.length + value.length + 4;
+      addHeader(req, name, value);
+    });
+    const ex = new Exchange(this, res, req);
+    res.onAborted(() => {
+      ex.aborted = true;
+      this.reading.delete(ex);
+    });
+    // Request line: METHOD SP target SP HTTP/1.1
+    const lineLength = method.length + 1 + path.length + (query === '' ? 0 : query.length + 1) + 9;
+    if (lineLength > cfg.networking.maxRequestLineLength) {
+      this.answerText(ex, 400, 'Bad Request: request line too long', true);
+      return;
+    }
+    if (headerBytes > cfg.networking.maxHeadersLength) {
+      this.answerText(ex, 431, 'Request Header Fields Too Large', true);
+      return;
+    }
+    if (!this.opts.service.readsBody(method, path)) {
+      this.process(ex);
+      return;
+    }
+    const declared = headerNumber(req, 'content-length');
+    if (declared !== null && declared > cfg.networking.dropPayloadSize) {
+      this.answerText(ex, 413, 'Payload Too Large', true);
+      return;
+    }
+    this.reading.add(ex);
+    res.onData((chunk, isLast) => this.onBodyChunk(ex, chunk, isLast));
+  }
+
+  private onBodyChunk(ex: Exchange, chunk: ArrayBuffer, isLast: boolean): void {
+    if (ex.answered || ex.aborted) return;
+    ex.received += chunk.byteLength;
+    if (ex.received > this.opts.config.networking.dropPayloadSize) {
+      this.reading.delete(ex);
+      this.answerText(ex, 413, 'Payload Too Large', true);
+      return;
+    }
+    // uWS reuses the chunk's memory after this call returns: copy it.
+    if (chunk.byteLength > 0) ex.chunks.push(Buffer.from(new Uint8Array(chunk)));
+    if (!isLast) return;
+    this.reading.delete(ex);
+    const body = ex.chunks.length === 1 ? ex.chunks[0]! : Buffer.concat(ex.chunks, ex.received);
+    ex.chunks = [];
+    // Records carry text: invalid UTF-8 is replaced (U+FFFD), as a text decoder would.
+    ex.req.body = isUtf8(body) ? body : Buffer.from(body.toString('utf8'), 'utf8');
+    this.process(ex);
+  }
+
+  private process(ex: Exchange): void {
+    const outcome = this.opts.service.handle(ex.req);
+    const records = outcome.records;
+    if (records === null) {
+      this.answer(ex, outcome.plan);
+      return;
+    }
+    ex.plan = outcome.plan;
+    if (!this.opts.sink.submit(records.good, records.bad, ex)) {
+      this.answerText(ex, 503, 'Service Unavailable: the collector cannot store events now');
+      return;
+    }
+    this.waiting.push(ex);
+  }
+
+  /** Writes a plan (corked). Safe to call after an abort or a timeout: it then does nothing. */
+  answer(ex: Exchange, plan: ResponsePlan): void {
+    if (ex.answered || ex.aborted) {
+      ex.answered = true;
+      return;
+    }
+    ex.answered = true;
+    const res = ex.res;
+    res.cork(() => {
+      res.writeStatus(plan.status);
+      const h = plan.headers;
+      for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i]!, h[i + 1]!);
+      if (plan.headOnly) res.endWithoutBody(typeof plan.body === 'string' ? Buffer.byteLength(plan.body) : plan.body.length);
+      else res.end(plan.body);
+    });
+  }
+
+  answerText(ex: Exchange, status: number, body: string, close = false): void {
+    if (ex.answered || ex.aborted) {
+      ex.answered = true;
+      return;
+    }
+    ex.answered = true;
+    const res = ex.res;
+    res.cork(() => {
+      res.writeStatus(statusText(status)).writeHeader('Content-Type', TEXT_UTF8).end(body, close);
+    });
+  }
+
+  /** Times out slow bodies (408, connection closed) and unacknowledged events (408). */
+  private sweep(): void {
+    const now = Date.now();
+    const net = this.opts.config.networking;
+    for (const ex of this.reading) {
+      if (now - ex.startedAt <= net.bodyReadTimeout) continue;
+      this.reading.delete(ex);
+      this.answerText(ex, 408, 'Request timed out', true);
+    }
+    while (this.waitingHead < this.waiting.length) {
+      const ex = this.waiting[this.waitingHead]!;
+      if (!ex.answered && !ex.aborted && now - ex.startedAt <= net.responseHeaderTimeout) break;
+      if (!ex.answered && !ex.aborted) this.answerText(ex, 408, 'Response timed out');
+      this.waitingHead++;
+    }
+    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.waitingHead);
+      this.waitingHead = 0;
+    }
+  }
+}
+
+function headerNumber(req: CapturedRequest, lower: string): number | null {
+  const i = req.names.indexOf(lower);
+  if (i < 0) return null;
+  const n = Number(req.values[i]);
+  return Number.isFinite(n) ? n : null;
+}

@@ -1,0 +1,114 @@
+/**
+ * `node dist/server [--config FILE]`: the collector process.
+ */
+import { CollectorServer } from './http/collector-server';
+import { CollectorService } from './http/collector-service';
+import { ConfigError, loadConfig } from './config/load';
+import { logger } from './ops/logger';
+import { Lifecycle } from './ops/lifecycle';
+import { VERSION } from './ops/version';
+import { FileSink } from './wal/file-sink';
+
+const USAGE = `Usage: node dist/server [--config FILE]
+       sluice server [--config FILE]
+
+Starts the Sluice collector.
+
+Options:
+  --config FILE   HOCON or JSON configuration (SSC keys inside collector { }, Sluice's own
+                  sections wal, ship, s3, admin beside it)
+  --help          show this help
+
+Environment overrides: SLUICE_PORT (8080), SLUICE_WAL_DIR (./data/wal), SLUICE_DURABILITY
+(fsync|none), SLUICE_LOG_LEVEL (info).`;
+
+export interface ServerArgs { configFile: string | null }
+
+export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' {
+  let configFile: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--help' || a === '-h') return 'help';
+    if (a === '--config' || a === '-c') {
+      const v = argv[++i];
+      if (v === undefined) throw new ConfigError('--config', 'needs a file name');
+      configFile = v;
+    } else if (a.startsWith('--config=')) {
+      configFile = a.slice('--config='.length);
+    } else {
+      throw new ConfigError(a, 'unknown argument (see --help)');
+    }
+  }
+  return { configFile };
+}
+
+export async function runServer(argv: readonly string[]): Promise<void> {
+  const args = parseServerArgs(argv);
+  if (args === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const { config, notes } = await loadConfig(args.configFile);
+  for (const note of notes) logger.info({ note }, 'config');
+  if (config.wal.durability === 'none') {
+    logger.warn('DURABILITY NONE: events are acknowledged before they are on disk and can be lost; for benchmarks only');
+  }
+  // uWS must be loaded after the environment is final.
+  const uws = await import('uWebSockets.js');
+  const syncDelay = Number(process.env['SLUICE_FAULT_SYNC_DELAY_MS'] ?? '0');
+  const sink = new FileSink({ dir: config.wal.dir, durability: config.wal.durability, maxPendingRecords: config.wal.maxPendingRecords, syncDelayMs: syncDelay });
+  const lifecycle = new Lifecycle(sink);
+  const service = new CollectorService(config.collector, config.wal, sink.name, lifecycle);
+  const server = new CollectorServer({
+    config: config.collector,
+    service,
+    sink,
+    uws,
+    onError: (err) => logger.error({ err }, 'request handler failed'),
+  });
+  const port = await server.listen(config.collector.interface, config.collector.port);
+  lifecycle.phase = 'serving';
+  logger.info({ port, version: VERSION, walDir: config.wal.dir, durability: config.wal.durability }, 'listening');
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now; unsynced data stays in the WAL');
+      process.exit(1);
+    }
+    stopping = true;
+    lifecycle.phase = 'pre-termination';
+    logger.info({ signal, preTerminationMs: config.collector.preTerminationPeriod }, 'shutting down');
+    setTimeout(() => {
+      lifecycle.phase = 'draining';
+      server.stopListening();
+      const waitForRequests = (): void => {
+        if (server.inFlight() > 0) {
+          setTimeout(waitForRequests, 20);
+          return;
+        }
+        void sink.close().then(() => {
+          server.close();
+          logger.info('stopped');
+          process.exit(0);
+        });
+      };
+      waitForRequests();
+    }, config.collector.preTerminationPeriod);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function main(): void {
+  runServer(process.argv.slice(2)).catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`sluice: ${err.message}\n`);
+      process.exit(2);
+    }
+    logger.fatal({ err }, 'failed to start');
+    process.exit(1);
+  });
+}
+
+if (require.main === module) main();

@@ -1,0 +1,97 @@
+/** Starts a real `node dist/server` for a test and reads back what it stored. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeRecord, type DecodedPayload } from './records';
+
+export const ROOT = join(__dirname, '..', '..');
+
+export interface StartOptions {
+  /** Configuration object written as JSON (HOCON text when a string). */
+  config?: Record<string, unknown> | string;
+  env?: Record<string, string>;
+  /** Extra arguments. */
+  args?: string[];
+}
+
+export interface RunningServer {
+  port: number;
+  walDir: string;
+  proc: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  goodFrames(): Buffer[];
+  badFrames(): Buffer[];
+  records(): DecodedPayload[];
+  badRows(): Record<string, unknown>[];
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export function readFrames(file: string): Buffer[] {
+  if (!existsSync(file)) return [];
+  const data = readFileSync(file);
+  const out: Buffer[] = [];
+  let off = 0;
+  while (off + 4 <= data.length) {
+    const len = data.readUInt32BE(off);
+    if (off + 4 + len > data.length) break;
+    out.push(data.subarray(off + 4, off + 4 + len));
+    off += 4 + len;
+  }
+  return out;
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
+  const walDir = join(dir, 'wal');
+  const args = [join(ROOT, 'dist', 'server.js')];
+  if (opts.config !== undefined) {
+    const file = join(dir, typeof opts.config === 'string' ? 'collector.hocon' : 'collector.json');
+    writeFileSync(file, typeof opts.config === 'string' ? opts.config : JSON.stringify(opts.config));
+    args.push('--config', file);
+  }
+  args.push(...(opts.args ?? []));
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, SLUICE_PORT: '0', SLUICE_WAL_DIR: walDir, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15_000);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+    });
+  });
+  const goodFrames = (): Buffer[] => readFrames(join(walDir, 'good.log'));
+  const badFrames = (): Buffer[] => readFrames(join(walDir, 'bad.log'));
+  return {
+    port,
+    walDir,
+    proc,
+    output: () => out,
+    goodFrames,
+    badFrames,
+    records: () => goodFrames().map(decodeRecord),
+    badRows: () => badFrames().map((b) => JSON.parse(b.toString('utf8')) as Record<string, unknown>),
+    stop: async (signal: NodeJS.Signals = 'SIGKILL') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+    exited,
+  };
+}
