@@ -21,11 +21,14 @@ export function request(port: number, req: Req): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const flat: string[] = [];
     let hasHost = false;
+    let hasLength = false;
     for (const [k, v] of req.headers ?? []) {
       if (k.toLowerCase() === 'host') hasHost = true;
+      if (k.toLowerCase() === 'content-length' || k.toLowerCase() === 'transfer-encoding') hasLength = true;
       flat.push(k, v);
     }
     if (!hasHost) flat.unshift('Host', `127.0.0.1:${port}`);
+    if (!hasLength && req.body !== undefined) flat.push('Content-Length', String(Buffer.byteLength(req.body)));
     const r = http.request({ host: '127.0.0.1', port, method: req.method ?? 'GET', path: req.path, headers: flat, agent: false, setHost: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
