@@ -17,5 +17,6 @@ if ((${#need[@]})); then
 fi
 
 npm run -s build
+npx tsc -p tsconfig.test.json   # the tests type-check too
 node scripts/gen-test-thrift.js >/dev/null
 exec npx tap "$@"

@@ -1,8 +1,8 @@
 // Spec §3 (identity): checklist items 1-4, 7, 15-19, 26-28, 30-32, 35, 36, 56-59, 61.
 import t from 'tap';
 import { header, headerValues, request } from './helpers/http';
-import { startServer, type RunningServer } from './helpers/server';
-import { domainMatches, chooseCookieDomain } from '../dist/http/cookies';
+import { serverPool } from './helpers/server';
+import { domainMatches, chooseCookieDomain } from '../src/http/cookies';
 
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
 const ZEROS = '00000000-0000-0000-0000-000000000000';
@@ -14,13 +14,7 @@ function expiresOf(setCookie: string): number {
   return m === null ? NaN : Date.parse(m[1]!);
 }
 
-const servers: RunningServer[] = [];
-async function server(config?: Record<string, unknown>): Promise<RunningServer> {
-  const s = await startServer(config === undefined ? {} : { config });
-  servers.push(s);
-  return s;
-}
-t.teardown(async () => { await Promise.all(servers.map((s) => s.stop())); });
+const server = serverPool(t);
 
 t.test('anonymous (1, 2, 3, 7, 18, 19, 58)', async (t) => {
   const s = await server({ collector: { cookie: { clientCookieName: 'sp_client' } } });

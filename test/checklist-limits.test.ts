@@ -2,19 +2,13 @@
 import t from 'tap';
 import * as net from 'node:net';
 import { rawRequest, rawStatus, request } from './helpers/http';
-import { startServer, type RunningServer } from './helpers/server';
-import { serializeWithSplit, splitJsonValues } from '../dist/payload/split-batch';
-import type { CollectorPayload } from '../dist/payload/collector-payload';
+import { serverPool } from './helpers/server';
+import { serializeWithSplit, splitJsonValues } from '../src/payload/split-batch';
+import type { CollectorPayload } from '../src/payload/collector-payload';
 import { decodeRecord } from './helpers/records';
 
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
-const servers: RunningServer[] = [];
-t.teardown(async () => { await Promise.all(servers.map((s) => s.stop())); });
-async function server(config?: Record<string, unknown>, env?: Record<string, string>): Promise<RunningServer> {
-  const s = await startServer({ ...(config === undefined ? {} : { config }), ...(env === undefined ? {} : { env }) });
-  servers.push(s);
-  return s;
-}
+const server = serverPool(t);
 const processor = { artifact: 'sluice', version: 'test' };
 const empty: CollectorPayload = { schema: null, ipAddress: null, timestamp: 0, encoding: null, collector: null };
 type Row = { schema: string; data: { processor: { artifact: string }; failure: { maximumAllowedSizeBytes: number; actualSizeBytes: number; expectation: string; timestamp: string }; payload: string } };

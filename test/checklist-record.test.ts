@@ -1,19 +1,13 @@
 // Spec §4 (record fields): checklist items 5, 6, 8, 9, 10, 21, 29, 40-43, 54, 60, 63, 73, 74.
 import t from 'tap';
 import { request, rawRequest } from './helpers/http';
-import { startServer, type RunningServer } from './helpers/server';
-import { rewriteCookieHeader } from '../dist/http/cookies';
-import { forwardedFor, renderIp } from '../dist/http/client-ip';
-import { canonicalHeaderName } from '../dist/http/header-names';
+import { serverPool } from './helpers/server';
+import { rewriteCookieHeader } from '../src/http/cookies';
+import { forwardedFor, renderIp } from '../src/http/client-ip';
+import { canonicalHeaderName } from '../src/http/header-names';
 
 const SCHEMA = 'iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-0';
-const servers: RunningServer[] = [];
-t.teardown(async () => { await Promise.all(servers.map((s) => s.stop())); });
-async function server(config?: Record<string, unknown>): Promise<RunningServer> {
-  const s = await startServer(config === undefined ? {} : { config });
-  servers.push(s);
-  return s;
-}
+const server = serverPool(t);
 
 t.test('full POST record (8) and anonymous variant (9)', async (t) => {
   const s = await server();

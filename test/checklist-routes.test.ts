@@ -2,17 +2,11 @@
 // §7 Clojure-migration points (/healthcheck, P3P).
 import t from 'tap';
 import { header, headerValues, request } from './helpers/http';
-import { startServer, type RunningServer } from './helpers/server';
+import { serverPool } from './helpers/server';
 
 const GIF = Buffer.from('R0lGODlhAQABAPAAAP///wAAACH5BAUAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 const ROBOTS = 'User-agent: *\nDisallow: /\n\nUser-agent: Googlebot\nDisallow: /\n\nUser-agent: AdsBot-Google\nDisallow: /';
-const servers: RunningServer[] = [];
-t.teardown(async () => { await Promise.all(servers.map((s) => s.stop())); });
-async function server(config?: Record<string, unknown>): Promise<RunningServer> {
-  const s = await startServer(config === undefined ? {} : { config });
-  servers.push(s);
-  return s;
-}
+const server = serverPool(t);
 const names = (r: { headers: Array<[string, string]> }): string[] => r.headers.map(([k]) => k).filter((k) => !['Date', 'uWebSockets', 'Content-Length'].includes(k));
 
 t.test('pixel and POST responses (11, 12, 24)', async (t) => {

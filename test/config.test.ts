@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configFromObject, parseConfigText } from '../dist/config/load';
-import { SCHEMA } from '../dist/config/schema';
+import { configFromObject, parseConfigText } from '../src/config/load';
+import { SCHEMA } from '../src/config/schema';
 import { header, request } from './helpers/http';
 import { ROOT, startServer } from './helpers/server';
 

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import {
   COLLECTOR_PAYLOAD_SCHEMA, type CollectorPayload, collectorPayloadToString, encodeCollectorPayload, encodedSize,
-} from '../dist/payload/collector-payload';
+} from '../src/payload/collector-payload';
 import { decodeRecord, thriftPackageEncode } from './helpers/records';
 
 function check(t: Test, name: string, p: CollectorPayload): void {

@@ -95,3 +95,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     exited,
   };
 }
+
+/** Starts servers for one test file and stops them all when the file's tests end. */
+export function serverPool(t: { teardown(fn: () => unknown): void }): (config?: Record<string, unknown> | string, env?: Record<string, string>) => Promise<RunningServer> {
+  const servers: RunningServer[] = [];
+  t.teardown(async () => { await Promise.all(servers.map((s) => s.stop())); });
+  return async (config, env) => {
+    const s = await startServer({ ...(config === undefined ? {} : { config }), ...(env === undefined ? {} : { env }) });
+    servers.push(s);
+    return s;
+  };
+}
