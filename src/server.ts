@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from './config/load';
 import { logger } from './ops/logger';
 import { Lifecycle } from './ops/lifecycle';
 import { VERSION } from './ops/version';
-import { FileSink } from './wal/file-sink';
+import { WriteAheadLog } from './wal/write-ahead-log';
 
 const USAGE = `Usage: node dist/server [--config FILE]
        sluice server [--config FILE]
@@ -56,7 +56,12 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   // uWS must be loaded after the environment is final.
   const uws = await import('uWebSockets.js');
   const syncDelay = Number(process.env['SLUICE_FAULT_SYNC_DELAY_MS'] ?? '0');
-  const sink = new FileSink({ dir: config.wal.dir, durability: config.wal.durability, maxPendingRecords: config.wal.maxPendingRecords, syncDelayMs: syncDelay });
+  const w = config.wal;
+  const sink = WriteAheadLog.open({
+    dir: w.dir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: w.maxSegmentAge,
+    maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
+    maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: syncDelay, log: logger,
+  });
   const lifecycle = new Lifecycle(sink);
   const service = new CollectorService(config.collector, config.wal, sink.name, lifecycle);
   const server = new CollectorServer({
@@ -68,7 +73,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   });
   const port = await server.listen(config.collector.interface, config.collector.port);
   lifecycle.phase = 'serving';
-  logger.info({ port, version: VERSION, walDir: config.wal.dir, durability: config.wal.durability }, 'listening');
+  logger.info({ port, version: VERSION, walDir: config.wal.dir, durability: config.wal.durability, instanceId: sink.instanceId }, 'listening');
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -23,7 +23,7 @@ t.test('full POST record (8) and anonymous variant (9)', async (t) => {
   t.equal(r.ipAddress, '192.0.2.3');
   t.ok(r.timestamp >= before && r.timestamp <= Date.now(), 'timestamp is the server clock');
   t.equal(r.encoding, 'UTF-8');
-  t.equal(r.collector, `sluice-${pkg.version}-filesink`);
+  t.equal(r.collector, `sluice-${pkg.version}-wal`);
   t.equal(r.querystring, 'a=b');
   t.equal(r.body, 'b');
   t.equal(r.path, '/com.snowplowanalytics.snowplow/tp2');

@@ -153,6 +153,10 @@ function crossChecks(c: SluiceConfig): void {
   if (n.dropPayloadSize < n.maxPayloadSize) {
     throw new ConfigError('collector.networking.dropPayloadSize', `must be at least maxPayloadSize (${n.maxPayloadSize})`);
   }
+  const largestRequest = Math.max(n.dropPayloadSize, c.wal.maxRecordBytes) * 2 + 64 * 1024;
+  if (c.wal.segmentBytes < largestRequest * 2) {
+    throw new ConfigError('wal.segmentBytes', `must be at least ${largestRequest * 2} bytes: twice what one request can produce (from dropPayloadSize and maxRecordBytes)`);
+  }
   if (c.collector.doNotTrackCookie.enabled) {
     try {
       new RegExp(c.collector.doNotTrackCookie.value);

@@ -113,7 +113,12 @@ export const SCHEMA: Section = section('Sluice configuration', {
   wal: section('Where acknowledged records are written before shipping', {
     dir: { kind: 'string', default: './data/wal', env: 'SLUICE_WAL_DIR', doc: 'Directory of the write-ahead log.' },
     maxRecordBytes: { kind: 'size', default: 1_000_000, min: 100, max: 64 * MiB, doc: 'A record at or above this size is split (tp2 JSON batches) or becomes a size_violation bad row: the SSC sink\'s maxBytes.' },
-    maxPendingRecords: { kind: 'int', default: 65_536, min: 1, max: 10_000_000, doc: 'Records waiting for the next sync at most; beyond it requests get 503.' },
+    segmentBytes: { kind: 'size', default: 64 * MiB, env: 'SLUICE_WAL_SEGMENT_BYTES', min: 64 * 1024, max: 1024 * MiB, doc: 'Size of a preallocated segment file; a segment rolls when the next record does not fit.' },
+    maxSegmentAge: { kind: 'duration', default: 60_000, min: 100, max: 3_600_000, doc: 'A segment with records rolls at this age, so the shipper can send every event within it.' },
+    maxPendingRecords: { kind: 'int', default: 65_536, min: 1, max: 10_000_000, doc: 'Records appended and waiting for their sync at most; beyond it requests get 503.' },
+    maxUnshippedBytes: { kind: 'size', default: 8 * 1024 * MiB, min: 1024 * 1024, max: 1024 * 1024 * MiB, doc: 'WAL bytes not yet shipped at most; beyond it requests get 503 (rides out an S3 outage up to this size).' },
+    minFreeBytes: { kind: 'size', default: 1024 * MiB, min: 0, max: 1024 * 1024 * MiB, doc: 'Free disk below this floor: requests get 503 until space returns.' },
+    maxSyncLatency: { kind: 'duration', default: 5_000, min: 10, max: 600_000, doc: 'A sync running or last taking longer than this: requests get 503 until syncs are fast again.' },
     durability: { kind: 'enum', default: 'fsync', values: ['fsync', 'none'], env: 'SLUICE_DURABILITY', doc: 'fsync: answer only after the record is synced to disk. none: benchmarks only, acknowledged events can be lost.' },
   }),
 });

@@ -45,7 +45,12 @@ export interface CollectorConfig {
 export interface WalConfig {
   dir: string;
   maxRecordBytes: number;
+  segmentBytes: number;
+  maxSegmentAge: number;
   maxPendingRecords: number;
+  maxUnshippedBytes: number;
+  minFreeBytes: number;
+  maxSyncLatency: number;
   durability: Durability;
 }
 

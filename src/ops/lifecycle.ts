@@ -11,7 +11,10 @@ export class Lifecycle implements HealthSource {
 
   unhealthyReason(): string | null {
     switch (this.phase) {
-      case 'serving': return this.sink.healthy() ? null : 'unhealthy: the sink cannot store events';
+      case 'serving': {
+        const refusal = this.sink.refusal();
+        return refusal === null ? null : `unhealthy: ${refusal}`;
+      }
       case 'starting': return 'unhealthy: starting';
       case 'pre-termination': return 'unhealthy: shutting down (pre-termination period)';
       case 'draining': return 'unhealthy: shutting down';

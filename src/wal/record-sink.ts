@@ -1,6 +1,6 @@
 /** Where records go after the front end built them, and how it says they are durable. */
 
-export const enum RecordKind {
+export enum RecordKind {
   Good = 1,
   Bad = 2,
 }
@@ -21,6 +21,8 @@ export interface RecordSink {
   submit(good: readonly Buffer[], bad: readonly Buffer[], waiter: CommitWaiter): boolean;
   /** True while the sink accepts records (for /sink-health). */
   healthy(): boolean;
+  /** Null while records are accepted, else why not (for /health). */
+  refusal(): string | null;
   /** Commits what is queued and stops; resolves when everything submitted has been answered. */
   close(): Promise<void>;
 }

@@ -1,9 +1,11 @@
 /** Starts a real `node dist/server` for a test and reads back what it stored. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeRecord, type DecodedPayload } from './records';
+import { scanSegmentFile } from '../../src/wal/segment-scanner';
+import { FrameKind, SEGMENT_NAME } from '../../src/wal/segment-format';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -30,16 +32,14 @@ export interface RunningServer {
   exited: Promise<number | null>;
 }
 
-export function readFrames(file: string): Buffer[] {
-  if (!existsSync(file)) return [];
-  const data = readFileSync(file);
+/** Payloads of one kind from every segment of a WAL directory, in sequence order (open one included). */
+export function walPayloads(walDir: string, kind: FrameKind): Buffer[] {
+  if (!existsSync(walDir)) return [];
   const out: Buffer[] = [];
-  let off = 0;
-  while (off + 4 <= data.length) {
-    const len = data.readUInt32BE(off);
-    if (off + 4 + len > data.length) break;
-    out.push(data.subarray(off + 4, off + 4 + len));
-    off += 4 + len;
+  for (const name of readdirSync(walDir).filter((n) => SEGMENT_NAME.test(n)).sort()) {
+    const scan = scanSegmentFile(join(walDir, name));
+    if (typeof scan === 'string') throw new Error(`${name}: ${scan}`);
+    for (const r of scan.records) if (r.kind === kind) out.push(r.payload);
   }
   return out;
 }
@@ -55,7 +55,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   }
   args.push(...(opts.args ?? []));
   const proc = spawn(process.execPath, args, {
-    env: { ...process.env, SLUICE_PORT: '0', SLUICE_WAL_DIR: walDir, ...opts.env },
+    env: { ...process.env, SLUICE_PORT: '0', SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(16 * 1024 * 1024), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -77,8 +77,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       reject(new Error(`server exited with ${code} before listening:\n${out}`));
     });
   });
-  const goodFrames = (): Buffer[] => readFrames(join(walDir, 'good.log'));
-  const badFrames = (): Buffer[] => readFrames(join(walDir, 'bad.log'));
+  const goodFrames = (): Buffer[] => walPayloads(walDir, FrameKind.Good);
+  const badFrames = (): Buffer[] => walPayloads(walDir, FrameKind.Bad);
   return {
     port,
     walDir,

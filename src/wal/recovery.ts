@@ -1,0 +1,132 @@
+/**
+ * Start-up recovery of a WAL directory (also used by `sluice replay` on a dead instance's volume):
+ * every segment is scanned and its CRCs checked; a segment left open by a crash keeps its valid
+ * prefix and is sealed; a torn or corrupt tail is cut (the original file is first copied to
+ * quarantine/); a segment whose header is unreadable is moved to quarantine/, never deleted.
+ * Sequence numbers are never reused: the next one is above every number seen or ever allocated.
+ */
+import { closeSync, copyFileSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { FOOTER_FRAME_BYTES, FooterAccumulator, FrameKind, footerPayload, FRAME_HEADER_BYTES, SEGMENT_NAME, type SegmentFooter, type SegmentHeader } from './segment-format';
+import { scanSegmentBuffer } from './segment-scanner';
+import { fsyncDir, newInstanceId, readWalState, writeWalState } from './wal-state';
+import { crc32c } from '@node-rs/crc32';
+
+export interface SealedSegment {
+  seq: number;
+  path: string;
+  header: SegmentHeader;
+  footer: SegmentFooter;
+  /** File size. */
+  bytes: number;
+}
+
+export interface RecoveryReport {
+  instanceId: string;
+  nextSeq: number;
+  sealed: SealedSegment[];
+  /** Segments found open (crash) and sealed now, with what was cut. */
+  recovered: Array<{ seq: number; records: number; cutAt: number | null; problem: string | null }>;
+  quarantined: Array<{ file: string; reason: string }>;
+  removedEmpty: number[];
+}
+
+export const QUARANTINE_DIR = 'quarantine';
+
+function quarantinePath(dir: string, name: string): string {
+  const q = join(dir, QUARANTINE_DIR);
+  mkdirSync(q, { recursive: true });
+  return join(q, `${name}.${Date.now()}`);
+}
+
+/** Writes a footer for the valid records and truncates the file after it. */
+function sealInPlace(path: string, records: Array<{ offset: number; payload: Buffer }>, validEnd: number, fileBytes: Buffer): SegmentFooter {
+  const acc = new FooterAccumulator();
+  for (const r of records) {
+    acc.add(fileBytes.readUInt32LE(r.offset), FRAME_HEADER_BYTES + r.payload.length, 0);
+  }
+  const footer = acc.footer();
+  const payload = footerPayload(footer);
+  const frame = Buffer.alloc(FOOTER_FRAME_BYTES);
+  frame.writeUInt32LE(payload.length, 4);
+  frame[8] = FrameKind.Footer;
+  payload.copy(frame, FRAME_HEADER_BYTES);
+  frame.writeUInt32LE(crc32c(frame.subarray(4)), 0);
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, frame, 0, frame.length, validEnd);
+    ftruncateSync(fd, validEnd + frame.length);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return footer;
+}
+
+export interface RecoveryLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export function recoverWal(dir: string, log: RecoveryLog): RecoveryReport {
+  mkdirSync(dir, { recursive: true });
+  rmSync(join(dir, 'spare.tmp'), { force: true });
+  rmSync(join(dir, 'first.tmp'), { force: true });
+  rmSync(join(dir, 'wal.state.tmp'), { force: true });
+  const state = readWalState(dir);
+  const report: RecoveryReport = { instanceId: state?.instanceId ?? '', nextSeq: state?.nextSeq ?? 0, sealed: [], recovered: [], quarantined: [], removedEmpty: [] };
+  let maxSeq = -1;
+  let headerInstance: string | null = null;
+  const names = readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
+  for (const name of names) {
+    const path = join(dir, name);
+    const seq = Number(SEGMENT_NAME.exec(name)![1]);
+    maxSeq = Math.max(maxSeq, seq);
+    const bytes = readFileSync(path);
+    const scan = scanSegmentBuffer(bytes);
+    if (typeof scan === 'string' || scan.header.seq !== seq) {
+      const reason = typeof scan === 'string' ? scan : `header says sequence ${scan.header.seq}`;
+      const to = quarantinePath(dir, name);
+      renameSync(path, to);
+      report.quarantined.push({ file: to, reason });
+      log.warn({ segment: name, reason, movedTo: to }, 'WAL segment unreadable: quarantined');
+      continue;
+    }
+    headerInstance ??= scan.header.instanceId;
+    if (scan.footer !== null) {
+      report.sealed.push({ seq, path, header: scan.header, footer: scan.footer, bytes: statSync(path).size });
+      continue;
+    }
+    // Left open by a crash, or cut/corrupted: keep the CRC-valid prefix.
+    if (scan.problem !== null) {
+      const copy = quarantinePath(dir, name);
+      copyFileSync(path, copy);
+      report.quarantined.push({ file: copy, reason: `original of a recovered segment: ${scan.problem}` });
+    }
+    if (scan.records.length === 0) {
+      rmSync(path);
+      report.removedEmpty.push(seq);
+      log.info({ segment: name, problem: scan.problem }, 'WAL segment had no records: removed');
+      continue;
+    }
+    const footer = sealInPlace(path, scan.records, scan.validEnd, bytes);
+    report.sealed.push({ seq, path, header: scan.header, footer, bytes: statSync(path).size });
+    report.recovered.push({ seq, records: scan.records.length, cutAt: scan.problem === null ? null : scan.validEnd, problem: scan.problem });
+    log.info({ segment: name, records: scan.records.length, cutAt: scan.problem === null ? null : scan.validEnd, problem: scan.problem }, 'WAL segment recovered and sealed');
+  }
+  if (existsSync(join(dir, QUARANTINE_DIR))) {
+    for (const q of readdirSync(join(dir, QUARANTINE_DIR))) {
+      const m = /^segment-(\d{20})\.seg\./.exec(q);
+      if (m !== null) maxSeq = Math.max(maxSeq, Number(m[1]));
+    }
+  }
+  report.instanceId = report.instanceId || headerInstance || newInstanceId();
+  report.nextSeq = Math.max(report.nextSeq, maxSeq + 1);
+  writeWalState(dir, { instanceId: report.instanceId, nextSeq: report.nextSeq });
+  fsyncDir(dir);
+  log.info({
+    dir, instanceId: report.instanceId, nextSeq: report.nextSeq, sealed: report.sealed.length,
+    records: report.sealed.reduce((n, s) => n + s.footer.records, 0), recovered: report.recovered.length, quarantined: report.quarantined.length,
+  }, 'WAL recovery done');
+  return report;
+}

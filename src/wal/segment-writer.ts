@@ -1,0 +1,91 @@
+/**
+ * The open segment: a preallocated file mapped into memory (MAP_SHARED), appended to by copying
+ * frames into the mapping. Durability comes from fdatasync on the file (GroupCommit): on Linux it
+ * writes back the mapping's dirty pages, as msync would, without blocking the event loop.
+ */
+import mmap from '@riaskov/mmap-io';
+import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import {
+  FOOTER_FRAME_BYTES, FooterAccumulator, FRAME_HEADER_BYTES, FrameKind, footerPayload, HEADER_BYTES,
+  type SegmentFooter, type SegmentHeader, writeFrame, writeHeader,
+} from './segment-format';
+
+export class SegmentWriter {
+  readonly fd: number;
+  private map: Buffer | null;
+  private offset = HEADER_BYTES;
+  private readonly acc = new FooterAccumulator();
+  private sealedFooter: SegmentFooter | null = null;
+
+  /** Opens a zero-filled preallocated file of `header.capacity` bytes and writes the header. */
+  constructor(readonly path: string, readonly header: SegmentHeader) {
+    this.fd = openSync(path, 'r+');
+    this.map = mmap.map(header.capacity, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_SHARED, this.fd, 0, mmap.MADV_SEQUENTIAL);
+    writeHeader(this.map, header);
+  }
+
+  get seq(): number {
+    return this.header.seq;
+  }
+
+  get records(): number {
+    return this.acc.records;
+  }
+
+  /** Bytes used (header and frames). */
+  get size(): number {
+    return this.offset;
+  }
+
+  get firstAppendMs(): number {
+    return this.acc.firstMs;
+  }
+
+  get sealed(): boolean {
+    return this.sealedFooter !== null;
+  }
+
+  /** True when a frame of `payloadBytes` still fits, leaving room for the footer. */
+  fits(payloadBytes: number): boolean {
+    return this.offset + FRAME_HEADER_BYTES + payloadBytes + FOOTER_FRAME_BYTES <= this.header.capacity;
+  }
+
+  /** Largest payload an empty segment of this capacity holds. */
+  static maxPayload(capacity: number): number {
+    return capacity - HEADER_BYTES - FRAME_HEADER_BYTES - FOOTER_FRAME_BYTES;
+  }
+
+  append(kind: FrameKind.Good | FrameKind.Bad, payload: Uint8Array, nowMs: number): void {
+    const map = this.map;
+    if (map === null || this.sealedFooter !== null) throw new Error(`segment ${this.header.seq} is sealed`);
+    if (!this.fits(payload.length)) throw new Error(`segment ${this.header.seq}: record of ${payload.length} bytes does not fit`);
+    const crc = writeFrame(map, this.offset, kind, payload);
+    const frameBytes = FRAME_HEADER_BYTES + payload.length;
+    this.offset += frameBytes;
+    this.acc.add(crc, frameBytes, nowMs);
+  }
+
+  /**
+   * Writes the footer and truncates the file after it. The caller must sync the file before it
+   * counts as sealed on disk, and close() it afterwards.
+   */
+  seal(): SegmentFooter {
+    const map = this.map;
+    if (map === null) throw new Error(`segment ${this.header.seq} is closed`);
+    if (this.sealedFooter !== null) return this.sealedFooter;
+    const footer = this.acc.footer();
+    writeFrame(map, this.offset, FrameKind.Footer, footerPayload(footer));
+    this.offset += FOOTER_FRAME_BYTES;
+    // Nothing touches the mapping past this point, so shrinking the file under it is safe.
+    this.map = null;
+    ftruncateSync(this.fd, this.offset);
+    this.sealedFooter = footer;
+    return footer;
+  }
+
+  /** Closes the file; the mapping is released when it is garbage collected. */
+  close(): void {
+    this.map = null;
+    closeSync(this.fd);
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The write-ahead log: recovery at open, one open memory-mapped segment taking appends, rolls on
+ * size and age onto a preallocated spare, group commit for durability, and backpressure: while
+ * the WAL cannot promise durability (free disk under the floor, unshipped bytes over the cap,
+ * syncs slower than the bound, no room to roll, a failed sync) it refuses records, so the front
+ * end answers 503 and /health says why. It accepts again by itself once the condition clears.
+ */
+import { closeSync, fdatasyncSync, openSync, renameSync, rmSync, statfs, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Durability } from '../config/types';
+import { GroupCommit } from './group-commit';
+import { Preallocator } from './preallocator';
+import type { CommitWaiter, RecordSink } from './record-sink';
+import { recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
+import { FrameKind, segmentFileName } from './segment-format';
+import { SegmentWriter } from './segment-writer';
+import { writeWalState } from './wal-state';
+
+export interface WalOptions {
+  dir: string;
+  durability: Durability;
+  segmentBytes: number;
+  maxSegmentAgeMs: number;
+  maxPendingRecords: number;
+  maxUnshippedBytes: number;
+  minFreeBytes: number;
+  maxSyncLatencyMs: number;
+  /** Fault injection (tests): delay before each sync. */
+  syncDelayMs?: number;
+  log: RecoveryLog;
+}
+
+const CHECK_MS = 250;
+
+export class WriteAheadLog implements RecordSink {
+  readonly name = 'wal';
+  readonly instanceId: string;
+  readonly recovery: RecoveryReport;
+  private nextSeq: number;
+  private active: SegmentWriter;
+  private readonly sealed: SealedSegment[];
+  private readonly commit: GroupCommit;
+  private readonly prealloc: Preallocator;
+  private readonly dirFd: number;
+  private readonly timer: NodeJS.Timeout;
+  private freeBytes = Number.POSITIVE_INFINITY;
+  private failure: Error | null = null;
+  private closing = false;
+  private readonly sealedListeners: Array<(s: SealedSegment) => void> = [];
+
+  private constructor(private readonly opts: WalOptions, report: RecoveryReport) {
+    this.recovery = report;
+    this.instanceId = report.instanceId;
+    this.nextSeq = report.nextSeq;
+    this.sealed = [...report.sealed];
+    this.dirFd = openSync(opts.dir, 'r');
+    this.commit = new GroupCommit(this.dirFd, (err) => {
+      if (this.failure !== null) return;
+      this.failure = err;
+      opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
+    }, opts.syncDelayMs ?? 0);
+    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, () => undefined);
+    this.active = this.openSegment(this.preallocateNowSync());
+    this.prealloc.ensure();
+    this.timer = setInterval(() => this.check(), CHECK_MS);
+    this.timer.unref();
+    this.check();
+  }
+
+  /** Recovers the directory and opens a fresh segment. */
+  static open(opts: WalOptions): WriteAheadLog {
+    const minimum = SegmentWriter.maxPayload(opts.segmentBytes);
+    if (minimum < 1024) throw new Error(`wal.segmentBytes ${opts.segmentBytes} is too small`);
+    const report = recoverWal(opts.dir, opts.log);
+    return new WriteAheadLog(opts, report);
+  }
+
+  /** The first segment is allocated synchronously at start (nothing is served yet). */
+  private preallocateNowSync(): string {
+    const path = join(this.opts.dir, 'first.tmp');
+    const fd = openSync(path, 'w');
+    try {
+      const chunk = Buffer.alloc(1024 * 1024);
+      for (let pos = 0; pos < this.opts.segmentBytes; pos += chunk.length) {
+        writeSync(fd, chunk, 0, Math.min(chunk.length, this.opts.segmentBytes - pos), pos);
+      }
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return path;
+  }
+
+  private openSegment(spare: string): SegmentWriter {
+    const seq = this.nextSeq++;
+    writeWalState(this.opts.dir, { instanceId: this.instanceId, nextSeq: this.nextSeq });
+    const path = join(this.opts.dir, segmentFileName(seq));
+    renameSync(spare, path);
+    this.commit.touchDir();
+    return new SegmentWriter(path, { instanceId: this.instanceId, seq, createdMs: Date.now(), capacity: this.opts.segmentBytes });
+  }
+
+  onSealed(listener: (s: SealedSegment) => void): void {
+    this.sealedListeners.push(listener);
+  }
+
+  /** Sealed, synced segments not yet released (oldest first). */
+  sealedSegments(): readonly SealedSegment[] {
+    return this.sealed;
+  }
+
+  /** Forgets a shipped segment and deletes its file. */
+  release(seq: number): void {
+    const i = this.sealed.findIndex((s) => s.seq === seq);
+    if (i < 0) return;
+    const [s] = this.sealed.splice(i, 1);
+    rmSync(s!.path, { force: true });
+    this.commit.touchDir();
+  }
+
+  /** Bytes in sealed segments plus the open one: what is not shipped yet. */
+  unshippedBytes(): number {
+    let n = this.active.size;
+    for (const s of this.sealed) n += s.bytes;
+    return n;
+  }
+
+  /** Null while records are accepted, else why not. */
+  refusal(): string | null {
+    if (this.failure !== null) return `WAL sync failed: ${this.failure.message}`;
+    if (this.closing) return 'WAL closing';
+    if (this.freeBytes < this.opts.minFreeBytes) return `free disk ${this.freeBytes} bytes is below the floor of ${this.opts.minFreeBytes}`;
+    const unshipped = this.unshippedBytes();
+    if (unshipped > this.opts.maxUnshippedBytes) return `unshipped WAL bytes ${unshipped} exceed the cap of ${this.opts.maxUnshippedBytes}`;
+    const running = this.commit.runningMs(Date.now());
+    if (running > this.opts.maxSyncLatencyMs) return `a WAL sync has been running for ${running} ms (bound ${this.opts.maxSyncLatencyMs} ms)`;
+    if (this.commit.stats.lastSyncMs > this.opts.maxSyncLatencyMs) return `the last WAL sync took ${this.commit.stats.lastSyncMs} ms (bound ${this.opts.maxSyncLatencyMs} ms)`;
+    return null;
+  }
+
+  healthy(): boolean {
+    return this.refusal() === null;
+  }
+
+  submit(good: readonly Buffer[], bad: readonly Buffer[], waiter: CommitWaiter): boolean {
+    const n = good.length + bad.length;
+    if (this.commit.pendingRecords + n > this.opts.maxPendingRecords) return false;
+    if (this.refusal() !== null) return false;
+    let bytes = 0;
+    for (const r of good) bytes += r.length;
+    for (const r of bad) bytes += r.length;
+    if (!this.active.fits(bytes + n * 9)) {
+      if (!this.prealloc.available) return false;
+      if (!this.roll()) return false;
+    }
+    const now = Date.now();
+    const seg = this.active;
+    for (const r of good) seg.append(FrameKind.Good, r, now);
+    for (const r of bad) seg.append(FrameKind.Bad, r, now);
+    if (this.opts.durability === 'none') {
+      waiter.onCommitted(null);
+      return true;
+    }
+    this.commit.touch(seg);
+    this.commit.wait(waiter, n);
+    return true;
+  }
+
+  /** Seals the open segment and opens the spare. False when there is no spare or nothing to seal. */
+  private roll(): boolean {
+    const old = this.active;
+    if (old.records === 0 || !this.prealloc.available) return false;
+    const footer = old.seal();
+    const info: SealedSegment = { seq: old.seq, path: old.path, header: old.header, footer, bytes: old.size };
+    this.commit.touch({
+      fd: old.fd,
+      synced: () => {
+        old.close();
+        this.sealed.push(info);
+        for (const l of this.sealedListeners) l(info);
+      },
+    });
+    this.commit.touchDir();
+    this.active = this.openSegment(this.prealloc.take());
+    this.prealloc.ensure();
+    void this.commit.flush();
+    return true;
+  }
+
+  private check(): void {
+    if (this.closing) return;
+    const now = Date.now();
+    if (this.active.records > 0 && now - this.active.firstAppendMs >= this.opts.maxSegmentAgeMs) this.roll();
+    this.prealloc.ensure();
+    statfs(this.opts.dir, (err, s) => {
+      if (err === null) this.freeBytes = Number(s.bavail) * Number(s.bsize);
+    });
+  }
+
+  /** Seals the open segment (an empty one is removed), syncs everything and closes. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.timer);
+    this.prealloc.close();
+    await this.commit.flush();
+    const last = this.active;
+    if (last.records > 0) {
+      const footer = last.seal();
+      this.commit.touch({ fd: last.fd, synced: () => { this.sealed.push({ seq: last.seq, path: last.path, header: last.header, footer, bytes: last.size }); } });
+      await this.commit.flush();
+      last.close();
+    } else {
+      last.close();
+      rmSync(last.path, { force: true });
+    }
+    rmSync(this.prealloc.path, { force: true });
+    this.commit.touchDir();
+    await this.commit.flush();
+    closeSync(this.dirFd);
+  }
+}
