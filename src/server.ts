@@ -60,7 +60,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   const sink = WriteAheadLog.open({
     dir: w.dir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: w.maxSegmentAge,
     maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
-    maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: syncDelay, log: logger,
+    maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger,
   });
   const lifecycle = new Lifecycle(sink);
   const service = new CollectorService(config.collector, config.wal, sink.name, lifecycle);

@@ -32,7 +32,7 @@ export class GroupCommit {
   readonly stats: GroupCommitStats = { syncs: 0, lastSyncMs: 0, lastGroupSize: 0 };
 
   /** `onError` hears of a failed sync once per failure, before the group is answered. */
-  constructor(private readonly dirFd: number, private readonly onError: (err: Error) => void, private readonly syncDelayMs = 0) {}
+  constructor(private readonly dirFd: number, private readonly onError: (err: Error) => void, private readonly syncDelayMs: () => number = () => 0) {}
 
   /** Marks a file as written (to be synced by the next group). */
   touch(target: SyncTarget): void {
@@ -123,6 +123,7 @@ export class GroupCommit {
       if (syncDir) fsync(this.dirFd, (e) => finish(e));
       else finish(null);
     };
-    if (this.syncDelayMs > 0) setTimeout(step, this.syncDelayMs); else step();
+    const delay = this.syncDelayMs();
+    if (delay > 0) setTimeout(step, delay); else step();
   }
 }

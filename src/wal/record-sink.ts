@@ -1,10 +1,5 @@
 /** Where records go after the front end built them, and how it says they are durable. */
 
-export enum RecordKind {
-  Good = 1,
-  Bad = 2,
-}
-
 /** Something waiting for its records to be durable (one HTTP request). */
 export interface CommitWaiter {
   /** Called once: null when every record appended before the commit is durable. */

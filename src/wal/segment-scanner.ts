@@ -85,6 +85,9 @@ export function scanSegmentBuffer(buf: Buffer): SegmentScan | string {
     off = end;
   }
   const validEnd = records.length === 0 ? HEADER_BYTES : records[records.length - 1]!.offset + FRAME_HEADER_BYTES + records[records.length - 1]!.payload.length;
+  if (footer === null && problem === null && off >= buf.length && buf.length < header.capacity) {
+    problem = `file cut at offset ${buf.length}: shorter than its capacity ${header.capacity} and no footer`;
+  }
   return { header, records, validEnd, footer, problem };
 }
 

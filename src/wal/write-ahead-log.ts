@@ -25,8 +25,8 @@ export interface WalOptions {
   maxUnshippedBytes: number;
   minFreeBytes: number;
   maxSyncLatencyMs: number;
-  /** Fault injection (tests): delay before each sync. */
-  syncDelayMs?: number;
+  /** Fault injection (tests): delay before each sync, read at every sync. */
+  syncDelayMs?: () => number;
   log: RecoveryLog;
 }
 
@@ -58,7 +58,7 @@ export class WriteAheadLog implements RecordSink {
       if (this.failure !== null) return;
       this.failure = err;
       opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
-    }, opts.syncDelayMs ?? 0);
+    }, opts.syncDelayMs);
     this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, () => undefined);
     this.active = this.openSegment(this.preallocateNowSync());
     this.prealloc.ensure();

@@ -1,0 +1,188 @@
+// The write-ahead log in process: appends, rolls, seals, recovery of torn and corrupt segments,
+// sequence numbers, and the bounds that make it refuse records.
+import t from 'tap';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { recoverWal } from '../src/wal/recovery';
+import { FrameKind, HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_NAME, segmentFileName } from '../src/wal/segment-format';
+import { scanSegmentFile } from '../src/wal/segment-scanner';
+import { SegmentWriter } from '../src/wal/segment-writer';
+import { openWal, put, quietLog, record, tempDir } from './helpers/wal';
+
+const segments = (dir: string): string[] => readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
+function allRecords(dir: string): string[] {
+  return segments(dir).flatMap((n) => {
+    const scan = scanSegmentFile(join(dir, n));
+    if (typeof scan === 'string') throw new Error(scan);
+    return scan.records.map((r) => `${r.kind}:${r.payload.toString()}`);
+  });
+}
+
+t.test('append, roll on size, seal on close', async (t) => {
+  const dir = tempDir();
+  const wal = openWal(dir, { segmentBytes: 64 * 1024 });
+  const sealed: number[] = [];
+  wal.onSealed((s) => sealed.push(s.seq));
+  const expected: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const good = [record(i, 500)];
+    const bad = i % 50 === 0 ? [Buffer.from(`bad-${i}`)] : [];
+    t.equal(await put(wal, good, bad), true);
+    expected.push(`${FrameKind.Good}:${good[0]!.toString()}`, ...bad.map((b) => `${FrameKind.Bad}:${b.toString()}`));
+  }
+  t.ok(sealed.length >= 2, `rolled on size (${sealed.length} sealed)`);
+  await wal.close();
+  const names = segments(dir);
+  for (const n of names) {
+    const scan = scanSegmentFile(join(dir, n));
+    if (typeof scan === 'string') { t.fail(scan); continue; }
+    t.ok(scan.footer !== null, `${n} sealed with a valid footer`);
+    t.equal(scan.problem, null);
+    t.equal(statSync(join(dir, n)).size, scan.validEnd + 45, 'truncated after the footer');
+    t.equal(scan.header.instanceId, wal.instanceId);
+  }
+  t.same(allRecords(dir), expected, 'every record once, in order, with its kind');
+  t.notOk(readdirSync(dir).includes('spare.tmp'), 'no spare left behind');
+});
+
+t.test('roll on age', async (t) => {
+  const dir = tempDir();
+  const wal = openWal(dir, { maxSegmentAgeMs: 200 });
+  const sealed: number[] = [];
+  wal.onSealed((s) => sealed.push(s.seq));
+  await put(wal, [record(1)]);
+  await new Promise((r) => setTimeout(r, 900));
+  t.equal(sealed.length, 1, 'the segment rolled after maxSegmentAge');
+  await new Promise((r) => setTimeout(r, 500));
+  t.equal(sealed.length, 1, 'an empty segment does not roll');
+  await wal.close();
+});
+
+t.test('torn and corrupt segments recover to their valid prefix', async (t) => {
+  // One open (unsealed) segment with records of varied sizes, as a crash leaves it.
+  const src = tempDir();
+  const capacity = 64 * 1024;
+  const path = join(src, segmentFileName(7));
+  writeFileSync(path, Buffer.alloc(capacity));
+  const w = new SegmentWriter(path, { instanceId: '11111111-2222-4333-8444-555555555555', seq: 7, createdMs: Date.now(), capacity });
+  const ends: number[] = [];
+  let off = HEADER_BYTES;
+  for (let i = 0; i < 40; i++) {
+    const r = record(i, 20 + ((i * 37) % 400));
+    w.append(FrameKind.Good, r, Date.now());
+    off += FRAME_HEADER_BYTES + r.length;
+    ends.push(off);
+  }
+  w.close();
+  const original = readFileSync(path);
+  const used = ends[ends.length - 1]!;
+  const offsets = new Set<number>([HEADER_BYTES, HEADER_BYTES + 1, used - 1, used, used + 3, ends[10]!, ends[10]! + 1]);
+  while (offsets.size < 40) offsets.add(HEADER_BYTES + Math.floor(Math.random() * (used + 40 - HEADER_BYTES)));
+  const tried: string[] = [];
+  for (const at of [...offsets].sort((a, b) => a - b)) {
+    for (const mode of ['cut', 'corrupt'] as const) {
+      const dir = tempDir();
+      const file = join(dir, segmentFileName(7));
+      const bytes = Buffer.from(original);
+      if (mode === 'corrupt') {
+        bytes[at] = bytes[at]! ^ 0x5a;
+        writeFileSync(file, bytes);
+      } else {
+        writeFileSync(file, bytes.subarray(0, at));
+      }
+      const report = recoverWal(dir, quietLog);
+      const expected = ends.filter((e) => e <= at).length;
+      const kept = segments(dir).length === 0 ? 0 : (scanSegmentFile(file) as { records: unknown[]; footer: unknown }).records.length;
+      tried.push(`${mode}@${at}`);
+      if (kept !== expected) t.fail(`${mode} at offset ${at}: kept ${kept}, expected ${expected}`);
+      if (expected > 0) {
+        const scan = scanSegmentFile(file);
+        if (typeof scan === 'string' || scan.footer === null) t.fail(`${mode} at ${at}: not sealed after recovery`);
+      }
+      if (expected < 40 && (mode === 'cut' || at < used)) {
+        t.ok(report.quarantined.length === 1, `${mode} at ${at}: the original is kept in quarantine`);
+      }
+      t.ok(report.nextSeq >= 8, 'next sequence above the recovered one');
+    }
+  }
+  t.pass(`offsets tried: ${tried.join(' ')}`);
+});
+
+t.test('an unreadable header is quarantined, never deleted', async (t) => {
+  const dir = tempDir();
+  const wal = openWal(dir);
+  await put(wal, [record(1)]);
+  await wal.close();
+  const [name] = segments(dir);
+  const file = join(dir, name!);
+  const bytes = readFileSync(file);
+  bytes[3] = 0;
+  writeFileSync(file, bytes);
+  const report = recoverWal(dir, quietLog);
+  t.equal(segments(dir).length, 0, 'moved out of the WAL');
+  t.equal(report.quarantined.length, 1);
+  t.match(report.quarantined[0]!.reason, /wrong magic/);
+  t.ok(readFileSync(report.quarantined[0]!.file).equals(bytes), 'quarantined file is the original');
+  const next = openWal(dir);
+  t.ok(next.recovery.nextSeq > Number(SEGMENT_NAME.exec(name!)![1]), 'its sequence number is not reused');
+  await next.close();
+});
+
+t.test('sequence numbers are never reused', async (t) => {
+  const dir = tempDir();
+  let wal = openWal(dir);
+  await put(wal, [record(1)]);
+  await wal.close();
+  const first = segments(dir);
+  for (const n of first) truncateSync(join(dir, n), 0);
+  const { rmSync } = await import('node:fs');
+  for (const n of first) rmSync(join(dir, n));
+  wal = openWal(dir);
+  await put(wal, [record(2)]);
+  await wal.close();
+  const second = segments(dir);
+  t.equal(second.length, 1);
+  t.ok(second[0]! > first[first.length - 1]!, `${second[0]} comes after ${first.join(',')}`);
+  t.equal(JSON.parse(readFileSync(join(dir, 'wal.state'), 'utf8')).instanceId, wal.instanceId, 'instance id kept');
+});
+
+t.test('a crashed open segment is sealed at start', async (t) => {
+  const dir = tempDir();
+  const wal = openWal(dir);
+  for (let i = 0; i < 10; i++) await put(wal, [record(i)]);
+  // Simulate a crash: copy the directory as it is, without closing.
+  const copy = tempDir();
+  for (const n of readdirSync(dir)) if (n !== 'spare.tmp') copyFileSync(join(dir, n), join(copy, n));
+  await wal.close();
+  const again = openWal(copy);
+  t.equal(again.recovery.recovered.length, 1, 'the open segment was recovered');
+  t.equal(again.recovery.recovered[0]!.records, 10);
+  t.equal(again.recovery.recovered[0]!.cutAt, null, 'nothing cut from a clean tail');
+  t.equal(again.recovery.quarantined.length, 0);
+  await again.close();
+  t.equal(allRecords(copy).length, 10);
+});
+
+t.test('bounds: pending records, unshipped bytes, sync latency', async (t) => {
+  const dir = tempDir();
+  let delay = 300;
+  const wal = openWal(dir, { maxPendingRecords: 3, maxSyncLatencyMs: 200, syncDelayMs: () => delay });
+  const first = [put(wal, [record(1)]), put(wal, [record(2)]), put(wal, [record(3)])];
+  t.equal(await put(wal, [record(4)]), false, 'maxPendingRecords reached: refused');
+  t.same(await Promise.all(first), [true, true, true], 'the pending ones complete');
+  t.match(wal.refusal(), /the last WAL sync took \d+ ms \(bound 200 ms\)/, 'a slow sync makes the WAL refuse');
+  t.equal(await put(wal, [record(5)]), false, 'refused while syncs are slow');
+  delay = 0;
+  (wal as unknown as { commit: { stats: { lastSyncMs: number } } }).commit.stats.lastSyncMs = 0;
+  t.equal(wal.refusal(), null, 'accepts again once syncs are fast');
+  t.equal(await put(wal, [record(6)]), true);
+  await wal.close();
+
+  const capped = openWal(tempDir(), { maxUnshippedBytes: 20_000 });
+  let accepted = 0;
+  while (await put(capped, [record(accepted, 1000)])) accepted++;
+  t.ok(accepted >= 15 && accepted <= 25, `accepted ${accepted} records of 1 KB under a 20 KB cap`);
+  t.match(capped.refusal(), /unshipped WAL bytes \d+ exceed the cap of 20000/);
+  for (const s of [...capped.sealedSegments()]) capped.release(s.seq);
+  await capped.close();
+});
