@@ -129,6 +129,8 @@ export class WriteAheadLog implements RecordSink {
   refusal(): string | null {
     if (this.failure !== null) return `WAL sync failed: ${this.failure.message}`;
     if (this.closing) return 'WAL closing';
+    const spareError = this.prealloc.error;
+    if (!this.prealloc.available && spareError !== null) return `cannot preallocate the next segment: ${(spareError as NodeJS.ErrnoException).code ?? spareError.message}`;
     if (this.freeBytes < this.opts.minFreeBytes) return `free disk ${this.freeBytes} bytes is below the floor of ${this.opts.minFreeBytes}`;
     const unshipped = this.unshippedBytes();
     if (unshipped > this.opts.maxUnshippedBytes) return `unshipped WAL bytes ${unshipped} exceed the cap of ${this.opts.maxUnshippedBytes}`;
