@@ -3,7 +3,7 @@
 // once space returns. Needs root (CI runs as root); skipped otherwise.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from './helpers/http';
@@ -32,10 +32,18 @@ t.test('a full disk gives 503s, no corruption, and recovery when space returns',
     config: { wal: { minFreeBytes: 0, maxRecordBytes: 100_000 }, collector: { networking: { dropPayloadSize: 65536, maxPayloadSize: 65536 } } },
   });
   t.teardown(() => s.stop());
-  // Leave room for little more than the open segment and its spare.
+  // Fill the filesystem to the last block, then give back 3 MiB: less than a segment and its spare.
   const filler = join(mnt, 'filler');
-  const free = Number(execFileSync('df', ['-B1', '--output=avail', mnt]).toString().split('\n')[1]);
-  writeFileSync(filler, Buffer.alloc(Math.max(0, free - 3 * 1024 * 1024)));
+  const fd = openSync(filler, 'w');
+  const chunk = Buffer.alloc(1024 * 1024);
+  let size = 0;
+  try {
+    for (;;) size += writeSync(fd, chunk);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  }
+  ftruncateSync(fd, Math.max(0, size - 3 * 1024 * 1024));
+  closeSync(fd);
 
   const body = 'x'.repeat(2000);
   const acked: number[] = [];
