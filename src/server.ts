@@ -6,7 +6,8 @@ import { CollectorService } from './http/collector-service';
 import { ConfigError, loadConfig } from './config/load';
 import { logger } from './ops/logger';
 import { Lifecycle } from './ops/lifecycle';
-import { VERSION } from './ops/version';
+import { ARTIFACT, VERSION } from './ops/version';
+import { InlineSerializer, PoolSerializer, type RecordSerializer } from './payload/record-serializer';
 import { WriteAheadLog } from './wal/write-ahead-log';
 
 const USAGE = `Usage: node dist/server [--config FILE]
@@ -63,17 +64,26 @@ export async function runServer(argv: readonly string[]): Promise<void> {
     maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger,
   });
   const lifecycle = new Lifecycle(sink);
-  const service = new CollectorService(config.collector, config.wal, sink.name, lifecycle);
+  const service = new CollectorService(config.collector, lifecycle);
+  const recordContext = {
+    collector: `${ARTIFACT}-${VERSION}-${sink.name}`,
+    limits: { maxBytes: w.maxRecordBytes, maxPayloadSize: config.collector.networking.maxPayloadSize },
+    processor: { artifact: ARTIFACT, version: VERSION },
+  };
+  const serializer: RecordSerializer = w.serializer === 'pool'
+    ? new PoolSerializer(recordContext, { threads: w.serializerThreads, batch: w.serializerBatch, maxQueuedJobs: w.serializerMaxQueuedJobs })
+    : new InlineSerializer(recordContext);
   const server = new CollectorServer({
     config: config.collector,
     service,
+    serializer,
     sink,
     uws,
     onError: (err) => logger.error({ err }, 'request handler failed'),
   });
   const port = await server.listen(config.collector.interface, config.collector.port);
   lifecycle.phase = 'serving';
-  logger.info({ port, version: VERSION, walDir: config.wal.dir, durability: config.wal.durability, instanceId: sink.instanceId }, 'listening');
+  logger.info({ port, version: VERSION, walDir: w.dir, durability: w.durability, serializer: w.serializer, instanceId: sink.instanceId }, 'listening');
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -92,7 +102,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
           setTimeout(waitForRequests, 20);
           return;
         }
-        void sink.close().then(() => {
+        void serializer.close().then(() => sink.close()).then(() => {
           server.close();
           logger.info('stopped');
           process.exit(0);

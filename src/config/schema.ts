@@ -119,6 +119,10 @@ export const SCHEMA: Section = section('Sluice configuration', {
     maxUnshippedBytes: { kind: 'size', default: 8 * 1024 * MiB, min: 1024 * 1024, max: 1024 * 1024 * MiB, doc: 'WAL bytes not yet shipped at most; beyond it requests get 503 (rides out an S3 outage up to this size).' },
     minFreeBytes: { kind: 'size', default: 1024 * MiB, min: 0, max: 1024 * 1024 * MiB, doc: 'Free disk below this floor: requests get 503 until space returns.' },
     maxSyncLatency: { kind: 'duration', default: 5_000, min: 10, max: 600_000, doc: 'A sync running or last taking longer than this: requests get 503 until syncs are fast again.' },
+    serializer: { kind: 'enum', default: 'inline', values: ['inline', 'pool'], env: 'SLUICE_SERIALIZER', doc: 'Where records are built: on the HTTP thread (inline) or in a piscina worker pool (pool); see bench/RESULTS.md for the measurement behind the default.' },
+    serializerThreads: { kind: 'int', default: 1, min: 1, max: 64, doc: 'Worker threads of the serializer pool.' },
+    serializerBatch: { kind: 'int', default: 64, min: 1, max: 4096, doc: 'Requests per batch handed to the pool at most (a batch also ends with the event-loop turn).' },
+    serializerMaxQueuedJobs: { kind: 'int', default: 16_384, min: 1, max: 1_000_000, doc: 'Requests queued for or inside the pool at most; beyond it requests get 503.' },
     durability: { kind: 'enum', default: 'fsync', values: ['fsync', 'none'], env: 'SLUICE_DURABILITY', doc: 'fsync: answer only after the record is synced to disk. none: benchmarks only, acknowledged events can be lost.' },
   }),
 });

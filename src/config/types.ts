@@ -51,6 +51,10 @@ export interface WalConfig {
   maxUnshippedBytes: number;
   minFreeBytes: number;
   maxSyncLatency: number;
+  serializer: 'inline' | 'pool';
+  serializerThreads: number;
+  serializerBatch: number;
+  serializerMaxQueuedJobs: number;
   durability: Durability;
 }
 

@@ -5,6 +5,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { CollectorConfig } from '../config/types';
+import type { RecordSerializer, SerializeWaiter } from '../payload/record-serializer';
+import type { Serialized } from '../payload/split-batch';
 import type { CommitWaiter, RecordSink } from '../wal/record-sink';
 import { addHeader, type CapturedRequest, emptyCapturedRequest } from './captured-request';
 import { renderPeer } from './client-ip';
@@ -18,8 +20,8 @@ type HttpRequest = UwsTypes.HttpRequest;
 
 const TEXT_UTF8 = 'text/plain; charset=UTF-8';
 
-/** One request from capture to answer; also the sink's commit waiter. */
-class Exchange implements CommitWaiter {
+/** One request from capture to answer; also the serializer's and the sink's waiter. */
+class Exchange implements SerializeWaiter, CommitWaiter {
   aborted = false;
   answered = false;
   /** Body bytes received so far. */
@@ -30,6 +32,10 @@ class Exchange implements CommitWaiter {
 
   constructor(readonly server: CollectorServer, readonly res: HttpResponse, readonly req: CapturedRequest) {
     this.startedAt = Date.now();
+  }
+
+  onSerialized(records: Serialized | null, err: Error | null): void {
+    this.server.store(this, records, err);
   }
 
   onCommitted(err: Error | null): void {
@@ -45,6 +51,7 @@ class Exchange implements CommitWaiter {
 export interface CollectorServerOptions {
   config: CollectorConfig;
   service: CollectorService;
+  serializer: RecordSerializer;
   sink: RecordSink;
   uws: Uws;
   onError: (err: unknown) => void;
@@ -177,17 +184,29 @@ export class CollectorServer {
 
   private process(ex: Exchange): void {
     const outcome = this.opts.service.handle(ex.req);
-    const records = outcome.records;
-    if (records === null) {
+    if (outcome.job === null) {
       this.answer(ex, outcome.plan);
       return;
     }
     ex.plan = outcome.plan;
-    if (!this.opts.sink.submit(records.good, records.bad, ex)) {
+    if (!this.opts.serializer.serialize(outcome.job, ex)) {
       this.answerText(ex, 503, 'Service Unavailable: the collector cannot store events now');
       return;
     }
     this.waiting.push(ex);
+  }
+
+  /** Hands the request's records to the sink; the answer goes out when they are durable. */
+  store(ex: Exchange, records: Serialized | null, err: Error | null): void {
+    if (records === null) {
+      this.opts.onError(err);
+      this.answerText(ex, 500, 'Internal Server Error: the event could not be serialized');
+      return;
+    }
+    if (ex.answered) return;
+    if (!this.opts.sink.submit(records.good, records.bad, ex)) {
+      this.answerText(ex, 503, 'Service Unavailable: the collector cannot store events now');
+    }
   }
 
   /** Writes a plan (corked). Safe to call after an abort or a timeout: it then does nothing. */

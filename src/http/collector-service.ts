@@ -4,14 +4,10 @@
  * The uWS front end (collector-server.ts) feeds it CapturedRequests and writes the ResponsePlans.
  */
 import { randomUUID } from 'node:crypto';
-import type { CollectorConfig, WalConfig } from '../config/types';
-import { ARTIFACT, VERSION } from '../ops/version';
-import { COLLECTOR_PAYLOAD_SCHEMA, type CollectorPayload } from '../payload/collector-payload';
-import { type Serialized, serializeWithSplit } from '../payload/split-batch';
+import type { CollectorConfig } from '../config/types';
+import type { RecordJob } from '../payload/record-job';
 import type { CapturedRequest } from './captured-request';
-import { forwardedFor } from './client-ip';
-import { chooseCookieDomain, findCookie, isCookieValue, rewriteCookieHeader, SetCookieRenderer } from './cookies';
-import { canonicalHeaderName } from './header-names';
+import { chooseCookieDomain, findCookie, isCookieValue, SetCookieRenderer } from './cookies';
 import { parseOrigin } from './origin';
 import { queryParam } from './query';
 import { RedirectPolicy } from './redirect';
@@ -30,9 +26,11 @@ export interface ResponsePlan {
 
 export interface Outcome {
   plan: ResponsePlan;
-  /** Records to store before answering; null when nothing is stored. */
-  records: Serialized | null;
+  /** The record to build and store before answering; null when nothing is stored. */
+  job: RecordJob | null;
 }
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 /** Health as the front end needs it; the full pessimistic health comes with operations. */
 export interface HealthSource {
@@ -59,7 +57,6 @@ export class CollectorService {
   private readonly cookies: SetCookieRenderer;
   private readonly redirects: RedirectPolicy;
   private readonly dntPattern: RegExp | null;
-  private readonly collectorName: string;
   private readonly hsts: string | null;
   private readonly p3p: string | null;
   private readonly crossDomain: string;
@@ -67,15 +64,12 @@ export class CollectorService {
 
   constructor(
     private readonly cfg: CollectorConfig,
-    private readonly wal: Pick<WalConfig, 'maxRecordBytes'>,
-    sinkName: string,
     private readonly health: HealthSource,
     private readonly clock: () => number = Date.now,
   ) {
     this.cookies = new SetCookieRenderer(cfg.cookie);
     this.redirects = new RedirectPolicy(cfg.redirectDomains);
     this.dntPattern = cfg.doNotTrackCookie.enabled ? new RegExp(`^(?:${cfg.doNotTrackCookie.value})$`) : null;
-    this.collectorName = `${ARTIFACT}-${VERSION}-${sinkName}`;
     this.hsts = cfg.hsts.enable ? `max-age=${Math.floor(cfg.hsts.maxAge / 1000)}; includeSubDomains` : null;
     this.p3p = cfg.p3p.enabled ? `policyref="${cfg.p3p.policyRef}", CP="${cfg.p3p.CP}"` : null;
     this.crossDomain = crossDomainXml(cfg.crossDomain.domains, cfg.crossDomain.secure);
@@ -95,7 +89,7 @@ export class CollectorService {
   handle(req: CapturedRequest): Outcome {
     const { method, path } = req;
     if (this.redirectsDisabledFor(path)) return this.simple(404, TEXT_UTF8, 'redirects disabled');
-    if (method === 'options') return { plan: this.preflight(req), records: null };
+    if (method === 'options') return { plan: this.preflight(req), job: null };
     if (twoSegments(path)) {
       if (method === 'post') return this.event(req, this.cfg.paths[path] ?? path, false);
       if (method === 'get' || method === 'head') return this.event(req, this.cfg.paths[path] ?? path, true);
@@ -123,7 +117,7 @@ export class CollectorService {
   simple(status: number, contentType: string, body: string): Outcome {
     const headers = this.hsts === null ? [] : ['Strict-Transport-Security', this.hsts];
     headers.push('Content-Type', contentType);
-    return { plan: plan(status, headers, body), records: null };
+    return { plan: plan(status, headers, body), job: null };
   }
 
   notFound(): Outcome {
@@ -135,7 +129,7 @@ export class CollectorService {
     if (!rr.enabled) return this.notFound();
     const headers = this.hsts === null ? [] : ['Strict-Transport-Security', this.hsts];
     for (const [k, v] of Object.entries(rr.headers)) headers.push(k, v);
-    return { plan: plan(rr.statusCode, headers, rr.body), records: null };
+    return { plan: plan(rr.statusCode, headers, rr.body), job: null };
   }
 
   private preflight(req: CapturedRequest): ResponsePlan {
@@ -197,22 +191,37 @@ export class CollectorService {
     const bounce = cfg.cookieBounce.enabled && knownNuid === null && !bouncing && pixelExpected && !isRedirect;
     if (bounce) {
       headers.push('Location', this.bounceLocation(req));
-      return { plan: plan(302, headers, '', headOnly), records: null };
+      return { plan: plan(302, headers, '', headOnly), job: null };
     }
 
-    const records = doNotTrack ? null : this.serialize(req, path, pixelExpected, nuid, now);
+    const job: RecordJob | null = doNotTrack ? null : {
+      timestamp: now,
+      anonymous: req.anonymous,
+      peer: req.peer,
+      forwardedFor: req.forwardedFor,
+      path,
+      query,
+      body: pixelExpected ? null : req.body ?? EMPTY_BODY,
+      contentType: pixelExpected || req.contentType === null ? null : req.contentType.toLowerCase(),
+      userAgent: req.userAgent,
+      referer: req.referer,
+      host: req.host,
+      nuid,
+      names: req.names,
+      values: req.values,
+    };
     if (isRedirect) {
       const target = this.redirects.target(queryParam(query, 'u'));
-      if (target === null) return { plan: plan(400, headers, '', headOnly), records };
+      if (target === null) return { plan: plan(400, headers, '', headOnly), job };
       headers.push('Location', target);
-      return { plan: plan(302, headers, '', headOnly), records };
+      return { plan: plan(302, headers, '', headOnly), job };
     }
     if (pixelExpected) {
       headers.push('Content-Type', 'image/gif');
-      return { plan: plan(200, headers, PIXEL, headOnly), records };
+      return { plan: plan(200, headers, PIXEL, headOnly), job };
     }
     headers.push('Content-Type', 'text/plain');
-    return { plan: plan(200, headers, 'ok'), records };
+    return { plan: plan(200, headers, 'ok'), job };
   }
 
   private bounceLocation(req: CapturedRequest): string {
@@ -226,64 +235,4 @@ export class CollectorService {
     }
     return target;
   }
-
-  /** The record's header list: `Name: value` in arrival order, Cookie rewritten, anonymity applied. */
-  private recordHeaders(req: CapturedRequest, contentType: string | null): string[] {
-    const out: string[] = [];
-    const { names, values } = req;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
-      if (name === 'cookie') {
-        if (req.anonymous) continue;
-        const rewritten = rewriteCookieHeader(values[i]!);
-        if (rewritten !== null) out.push(`Cookie: ${rewritten}`);
-        continue;
-      }
-      if (req.anonymous && (name === 'x-forwarded-for' || name === 'x-real-ip')) continue;
-      out.push(`${canonicalHeaderName(name)}: ${values[i]!}`);
-    }
-    if (contentType !== null) out.push(contentType);
-    return out;
-  }
-
-  private ipAddress(req: CapturedRequest): string {
-    if (req.anonymous) return 'unknown';
-    if (req.forwardedFor !== null) {
-      const ip = forwardedFor(req.forwardedFor);
-      if (ip !== null) return ip;
-    }
-    return req.peer;
-  }
-
-  private serialize(req: CapturedRequest, path: string, pixelExpected: boolean, nuid: string, now: number): Serialized {
-    const contentType = pixelExpected || req.contentType === null ? null : req.contentType.toLowerCase();
-    const payload: CollectorPayload = {
-      schema: COLLECTOR_PAYLOAD_SCHEMA,
-      ipAddress: this.ipAddress(req),
-      timestamp: now,
-      encoding: 'UTF-8',
-      collector: this.collectorName,
-      userAgent: req.userAgent,
-      refererUri: req.referer,
-      path,
-      querystring: req.query,
-      body: pixelExpected ? null : req.body ?? '',
-      headers: this.recordHeaders(req, contentType),
-      contentType,
-      hostname: hostWithoutPort(req.host),
-      networkUserId: nuid,
-    };
-    return serializeWithSplit(payload, { maxBytes: this.wal.maxRecordBytes, maxPayloadSize: this.cfg.networking.maxPayloadSize }, { artifact: ARTIFACT, version: VERSION }, new Date(now));
-  }
-}
-
-/** Host header without its port (IPv6 literals keep their brackets). */
-export function hostWithoutPort(host: string | null): string | null {
-  if (host === null || host === '') return null;
-  if (host.startsWith('[')) {
-    const close = host.indexOf(']');
-    return close > 0 ? host.slice(0, close + 1) : host;
-  }
-  const colon = host.indexOf(':');
-  return colon < 0 ? host : host.slice(0, colon);
 }
