@@ -24,6 +24,8 @@ const TEXT_UTF8 = 'text/plain; charset=UTF-8';
 class Exchange implements SerializeWaiter, CommitWaiter {
   aborted = false;
   answered = false;
+  /** In the server's queue of requests waiting for their records to be durable. */
+  queued = false;
   /** Body bytes received so far. */
   chunks: Buffer[] = [];
   received = 0;
@@ -64,8 +66,10 @@ export class CollectorServer {
   private readonly app: UwsTypes.TemplatedApp;
   private listenSocket: UwsTypes.us_listen_socket | null = null;
   private readonly reading = new Set<Exchange>();
-  private readonly waiting: Exchange[] = [];
+  /** Requests waiting for durability, oldest first (mostly answered in this order). */
+  private waiting: Array<Exchange | undefined> = [];
   private waitingHead = 0;
+  private unanswered = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
   private connections = 0;
   private port = -1;
@@ -114,7 +118,7 @@ export class CollectorServer {
 
   /** Requests accepted but not yet answered. */
   inFlight(): number {
-    return this.reading.size + (this.waiting.length - this.waitingHead);
+    return this.reading.size + this.unanswered;
   }
 
   close(): void {
@@ -193,7 +197,28 @@ export class CollectorServer {
       this.answerText(ex, 503, 'Service Unavailable: the collector cannot store events now');
       return;
     }
+    ex.queued = true;
+    this.unanswered++;
     this.waiting.push(ex);
+  }
+
+  /** Takes an answered request out of the queue; releases answered ones at its head. */
+  private finish(ex: Exchange): void {
+    ex.answered = true;
+    if (!ex.queued) return;
+    ex.queued = false;
+    this.unanswered--;
+    const w = this.waiting;
+    let head = this.waitingHead;
+    while (head < w.length && !w[head]!.queued) w[head++] = undefined;
+    if (head === w.length) {
+      this.waiting = [];
+      head = 0;
+    } else if (head > 4096 && head * 2 > w.length) {
+      this.waiting = w.slice(head);
+      head = 0;
+    }
+    this.waitingHead = head;
   }
 
   /** Hands the request's records to the sink; the answer goes out when they are durable. */
@@ -211,11 +236,9 @@ export class CollectorServer {
 
   /** Writes a plan (corked). Safe to call after an abort or a timeout: it then does nothing. */
   answer(ex: Exchange, plan: ResponsePlan): void {
-    if (ex.answered || ex.aborted) {
-      ex.answered = true;
-      return;
-    }
-    ex.answered = true;
+    const skip = ex.answered || ex.aborted;
+    this.finish(ex);
+    if (skip) return;
     const res = ex.res;
     res.cork(() => {
       res.writeStatus(plan.status);
@@ -227,11 +250,9 @@ export class CollectorServer {
   }
 
   answerText(ex: Exchange, status: number, body: string, close = false): void {
-    if (ex.answered || ex.aborted) {
-      ex.answered = true;
-      return;
-    }
-    ex.answered = true;
+    const skip = ex.answered || ex.aborted;
+    this.finish(ex);
+    if (skip) return;
     const res = ex.res;
     res.cork(() => {
       res.writeStatus(statusText(status)).writeHeader('Content-Type', TEXT_UTF8).end(body, close);
@@ -247,16 +268,14 @@ export class CollectorServer {
       this.reading.delete(ex);
       this.answerText(ex, 408, 'Request timed out', true);
     }
-    while (this.waitingHead < this.waiting.length) {
-      const ex = this.waiting[this.waitingHead]!;
-      if (!ex.answered && !ex.aborted && now - ex.startedAt <= net.responseHeaderTimeout) break;
-      if (!ex.answered && !ex.aborted) this.answerText(ex, 408, 'Response timed out');
-      this.waitingHead++;
+    const expired: Exchange[] = [];
+    for (let i = this.waitingHead; i < this.waiting.length; i++) {
+      const ex = this.waiting[i];
+      if (ex === undefined || !ex.queued) continue;
+      if (now - ex.startedAt <= net.responseHeaderTimeout) break;
+      expired.push(ex);
     }
-    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-      this.waiting.splice(0, this.waitingHead);
-      this.waitingHead = 0;
-    }
+    for (const ex of expired) this.answerText(ex, 408, 'Response timed out');
   }
 }
 

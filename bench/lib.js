@@ -1,0 +1,83 @@
+// Shared bench helpers: start a pinned server, run wrk pinned on the other core, read /proc.
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const net = require('node:net');
+
+const ANCHORS = process.env.ANCHORS_DIR || path.join(__dirname, '..', '..', 'shared', 'bench');
+const ROOT = path.join(__dirname, '..');
+
+function procStat(pid) {
+  // utime+stime of the process (all threads), in seconds.
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  const hz = 100;
+  return (Number(parts[11]) + Number(parts[12])) / hz;
+}
+
+function peakRssMiB(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function waitPort(port, ms = 15000) {
+  const until = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tryOnce = () => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); resolve(); });
+      s.on('error', () => { if (Date.now() > until) reject(new Error(`port ${port} not open`)); else setTimeout(tryOnce, 100); });
+    };
+    tryOnce();
+  });
+}
+
+/** Starts `node dist/server.js` pinned to CPU 0 with env; resolves { pid, stop }. */
+async function startSluice(env, port, args = []) {
+  const child = spawn('taskset', ['-c', process.env.SERVER_CPUS || '0', process.execPath, path.join(ROOT, 'dist', 'server.js'), ...args], {
+    env: { ...process.env, SLUICE_PORT: String(port), SLUICE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitPort(port);
+  return {
+    pid: child.pid,
+    stop: () => new Promise((resolve) => { child.on('exit', resolve); child.kill('SIGKILL'); }),
+  };
+}
+
+/** wrk pinned to CPU 1; returns the parsed WRKJSON line. */
+function wrk(kind, port, seconds, conns = 64) {
+  const script = kind === 'get' ? 'get.lua' : 'post.lua';
+  const url = kind === 'get' ? `http://127.0.0.1:${port}/i` : `http://127.0.0.1:${port}/com.snowplowanalytics.snowplow/tp2`;
+  const r = spawnSync('taskset', ['-c', process.env.LOAD_CPUS || '1', 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '5s', '-s', script, url], { cwd: ANCHORS, encoding: 'utf8' });
+  const m = /WRKJSON (\{.*\})/.exec(r.stdout);
+  if (!m) throw new Error(`wrk failed: ${r.stdout} ${r.stderr}`);
+  const j = JSON.parse(m[1]);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
+  j.non2xx = non2xx ? Number(non2xx[1]) : 0;
+  return j;
+}
+
+/** Load under measurement: CPU seconds and peak RSS of `pid` around a wrk run. */
+function measure(kind, port, pid, seconds) {
+  const cpu0 = procStat(pid);
+  const w = wrk(kind, port, seconds);
+  const cpu = procStat(pid) - cpu0;
+  const reqs = w.requests;
+  return {
+    rps: reqs / (w.duration_us / 1e6), p50_ms: w.p50_us / 1000, p99_ms: w.p99_us / 1000, max_ms: w.max_us / 1000,
+    cpu_s_per_100k: reqs > 0 ? (cpu / reqs) * 1e5 : NaN, peak_rss_mib: peakRssMiB(pid), errors: w.err_connect + w.err_read + w.err_write + w.err_timeout, non2xx: w.non2xx,
+  };
+}
+
+function median(xs) {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
+}
+
+function fmt(n, digits = 0) {
+  return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-';
+}
+
+module.exports = { ANCHORS, ROOT, startSluice, wrk, measure, median, fmt, procStat, peakRssMiB, waitPort };

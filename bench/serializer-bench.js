@@ -1,0 +1,47 @@
+// Serializer placement (issue 3): inline vs the piscina pool at several batch sizes, same load,
+// interleaved. SERVER_CPUS sets the server's cores (default 0: the one-core budget of the anchors).
+//   node bench/serializer-bench.js      (REPS=2 DUR=5)
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startSluice, measure, median, fmt, wrk } = require('./lib');
+
+const REPS = Number(process.env.REPS || 2);
+const DUR = Number(process.env.DUR || 5);
+const PORT = 8091;
+const variants = [
+  { name: 'inline', env: { SLUICE_SERIALIZER: 'inline' } },
+  ...[8, 64, 256].map((b) => ({ name: `pool, 1 thread, batch ${b}`, env: { SLUICE_SERIALIZER: 'pool' }, config: { wal: { serializer: 'pool', serializerBatch: b } } })),
+];
+
+async function main() {
+  const rows = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const v of rep % 2 ? [...variants].reverse() : variants) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-ser-'));
+      const env = { ...v.env, SLUICE_WAL_DIR: path.join(dir, 'wal') };
+      const args = [];
+      if (v.config) {
+        fs.writeFileSync(path.join(dir, 'c.json'), JSON.stringify(v.config));
+        args.push('--config', path.join(dir, 'c.json'));
+      }
+      const srv = await startSluice(env, PORT, args);
+      try {
+        wrk('get', PORT, 2);
+        for (const kind of ['get', 'post']) rows.push({ variant: v.name, kind, ...measure(kind, PORT, srv.pid, DUR) });
+      } finally {
+        await srv.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  console.log(`median of ${REPS}, server CPUs ${process.env.SERVER_CPUS || '0'}, wrk -c64 -d${DUR}s, durability fsync\n`);
+  console.log('| serializer | GET req/s | GET p99 ms | GET CPU s/100k | POST req/s | POST p99 ms | POST CPU s/100k |\n|---|---|---|---|---|---|---|');
+  for (const v of variants) {
+    const g = rows.filter((r) => r.variant === v.name && r.kind === 'get');
+    const p = rows.filter((r) => r.variant === v.name && r.kind === 'post');
+    console.log(`| ${v.name} | ${fmt(median(g.map((r) => r.rps)))} | ${fmt(median(g.map((r) => r.p99_ms)), 1)} | ${fmt(median(g.map((r) => r.cpu_s_per_100k)), 2)} | ${fmt(median(p.map((r) => r.rps)))} | ${fmt(median(p.map((r) => r.p99_ms)), 1)} | ${fmt(median(p.map((r) => r.cpu_s_per_100k)), 2)} |`);
+  }
+}
+main().catch((e) => { console.error(e); process.exit(1); });
