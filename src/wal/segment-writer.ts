@@ -76,7 +76,10 @@ export class SegmentWriter {
     const footer = this.acc.footer();
     writeFrame(map, this.offset, FrameKind.Footer, footerPayload(footer));
     this.offset += FOOTER_FRAME_BYTES;
-    // Nothing touches the mapping past this point, so shrinking the file under it is safe.
+    // Nothing touches the mapping past this point, so shrinking the file under it is safe. The
+    // pages leave this process's RSS now rather than when the Buffer is collected (the data stays
+    // in the page cache, dirty until synced).
+    mmap.advise(map, mmap.MADV_DONTNEED);
     this.map = null;
     ftruncateSync(this.fd, this.offset);
     this.sealedFooter = footer;
