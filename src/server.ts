@@ -9,6 +9,7 @@ import { Lifecycle } from './ops/lifecycle';
 import { ARTIFACT, VERSION } from './ops/version';
 import { InlineSerializer, PoolSerializer, type RecordSerializer } from './payload/record-serializer';
 import { WriteAheadLog } from './wal/write-ahead-log';
+import { startShipper } from './ship/start-shipper';
 
 const USAGE = `Usage: node dist/server [--config FILE]
        sluice server [--config FILE]
@@ -58,12 +59,16 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   const uws = await import('uWebSockets.js');
   const syncDelay = Number(process.env['SLUICE_FAULT_SYNC_DELAY_MS'] ?? '0');
   const w = config.wal;
+  const shipIntervalMs = config.ship.intervalSeconds * 1000;
+  // The open segment rolls early enough for its upload to finish within the ship interval.
+  const rollAgeMs = config.ship.enabled ? Math.min(w.maxSegmentAge, shipIntervalMs - Math.min(5000, shipIntervalMs * 0.2)) : w.maxSegmentAge;
   const sink = WriteAheadLog.open({
-    dir: w.dir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: w.maxSegmentAge,
+    dir: w.dir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: rollAgeMs,
     maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
     maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger,
   });
-  const lifecycle = new Lifecycle(sink);
+  const shipper = config.ship.enabled ? startShipper(config, sink, logger) : null;
+  const lifecycle = new Lifecycle(sink, shipper, config.ship.maxLag);
   const service = new CollectorService(config.collector, lifecycle);
   const recordContext = {
     collector: `${ARTIFACT}-${VERSION}-${sink.name}`,
@@ -83,7 +88,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   });
   const port = await server.listen(config.collector.interface, config.collector.port);
   lifecycle.phase = 'serving';
-  logger.info({ port, version: VERSION, walDir: w.dir, durability: w.durability, serializer: w.serializer, instanceId: sink.instanceId }, 'listening');
+  logger.info({ port, version: VERSION, walDir: w.dir, durability: w.durability, serializer: w.serializer, instanceId: sink.instanceId, shipping: config.ship.enabled }, 'listening');
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -102,11 +107,18 @@ export async function runServer(argv: readonly string[]): Promise<void> {
           setTimeout(waitForRequests, 20);
           return;
         }
-        void serializer.close().then(() => sink.close()).then(() => {
+        void (async () => {
+          await serializer.close();
+          await sink.close();
+          if (shipper !== null) {
+            const shipped = await shipper.drain(config.ship.drainTimeout);
+            logger.info({ shipped, left: shipper.unshippedSegments }, shipped ? 'everything shipped' : 'drain deadline passed; the rest stays in the WAL');
+            await shipper.stop();
+          }
           server.close();
           logger.info('stopped');
           process.exit(0);
-        });
+        })();
       };
       waitForRequests();
     }, config.collector.preTerminationPeriod);

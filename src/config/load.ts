@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { SCHEMA, type Leaf, type Node, type Section } from './schema';
 import type { SluiceConfig } from './types';
 import { parseDurationMs, parseSizeBytes } from './units';
+import { validateKeyTemplate } from '../ship/key-template';
 
 /** A configuration problem, always naming the offending key. */
 export class ConfigError extends Error {
@@ -157,6 +158,10 @@ function crossChecks(c: SluiceConfig): void {
   if (c.wal.segmentBytes < largestRequest * 2) {
     throw new ConfigError('wal.segmentBytes', `must be at least ${largestRequest * 2} bytes: twice what one request can produce (from dropPayloadSize and maxRecordBytes)`);
   }
+  const keyProblem = validateKeyTemplate(c.ship.keyTemplate);
+  if (keyProblem !== null) throw new ConfigError('ship.keyTemplate', keyProblem);
+  if (c.s3.sse === 'aws:kms' && c.s3.kmsKeyId === null) throw new ConfigError('s3.kmsKeyId', 'required when s3.sse is aws:kms');
+  if (c.ship.partSize > c.ship.multipartThreshold) throw new ConfigError('ship.partSize', 'must not exceed ship.multipartThreshold');
   if (c.collector.doNotTrackCookie.enabled) {
     try {
       new RegExp(c.collector.doNotTrackCookie.value);

@@ -1,3 +1,4 @@
+import { DEFAULT_KEY_TEMPLATE } from '../ship/key-template';
 /**
  * The configuration schema: every key Sluice reads, with its type, default, bounds,
  * environment override and meaning. The loader validates against it and the
@@ -124,5 +125,37 @@ export const SCHEMA: Section = section('Sluice configuration', {
     serializerBatch: { kind: 'int', default: 64, min: 1, max: 4096, doc: 'Requests per batch handed to the pool at most (a batch also ends with the event-loop turn).' },
     serializerMaxQueuedJobs: { kind: 'int', default: 16_384, min: 1, max: 1_000_000, doc: 'Requests queued for or inside the pool at most; beyond it requests get 503.' },
     durability: { kind: 'enum', default: 'fsync', values: ['fsync', 'none'], env: 'SLUICE_DURABILITY', doc: 'fsync: answer only after the record is synced to disk. none: benchmarks only, acknowledged events can be lost.' },
+  }),
+  ship: section('Shipping sealed segments to S3', {
+    enabled: { kind: 'bool', default: true, doc: 'Run the shipper (off: segments stay in the WAL for `sluice replay`).' },
+    intervalSeconds: { kind: 'int', default: 60, min: 1, max: 3600, env: 'SLUICE_SHIP_INTERVAL_S', doc: 'Every acknowledged event reaches S3 within this many seconds under normal conditions: the open segment rolls early enough for its upload to finish in time.' },
+    format: { kind: 'enum', default: 'lzo', values: ['lzo', 'gzip'], doc: 'lzo: splittable LZO with .lzo.index (elephant-bird blocks, what Hadoop and batch enrich read); gzip: one base64 record per line.' },
+    keyTemplate: { kind: 'string', default: DEFAULT_KEY_TEMPLATE, pattern: /^[A-Za-z0-9{}\/._=-]+$/, doc: 'Object key layout: {prefix} {yyyy} {MM} {dd} {HH} (UTC hour of the segment\'s first event) {instance} {seq} {ext}.' },
+    concurrency: { kind: 'int', default: 2, min: 1, max: 16, doc: 'Segments uploaded at once at most.' },
+    maxAttempts: { kind: 'int', default: 8, min: 1, max: 100, doc: 'Attempts per object in one round; after them the segment waits retryMaxDelay and starts over (data is never dropped).' },
+    retryBaseDelay: { kind: 'duration', default: 200, min: 1, max: 60_000, doc: 'First retry delay; doubles per attempt, with full jitter.' },
+    retryMaxDelay: { kind: 'duration', default: 30_000, min: 10, max: 3_600_000, doc: 'Longest retry delay, and the pause between rounds.' },
+    multipartThreshold: { kind: 'size', default: 16 * MiB, min: 5 * MiB, max: 5 * 1024 * MiB, doc: 'Files larger than this upload in parts.' },
+    partSize: { kind: 'size', default: 8 * MiB, min: 5 * MiB, max: 512 * MiB, doc: 'Multipart part size.' },
+    archiveDir: { kind: 'string', default: null, doc: 'Move shipped segments here instead of deleting them.' },
+    archiveRetention: { kind: 'duration', default: 7 * DAY, min: 60_000, max: 3650 * DAY, doc: 'Archived segments older than this are deleted.' },
+    maxLag: { kind: 'duration', default: 600_000, min: 1000, max: 7 * DAY, doc: '/health turns unhealthy when the oldest unshipped event is older than this.' },
+    drainTimeout: { kind: 'duration', default: 30_000, min: 0, max: 3_600_000, doc: 'On shutdown, how long to keep shipping after sealing the open segment.' },
+  }),
+  s3: section('Where shipped files go', {
+    endpoint: { kind: 'string', default: null, pattern: /^https?:\/\/[^\s]+$/, env: 'SLUICE_S3_ENDPOINT', doc: 'S3 endpoint URL; unset starts the embedded S3 (s3rver) on embeddedDir. AWS S3 itself: set region only.' },
+    useAws: { kind: 'bool', default: false, env: 'SLUICE_S3_USE_AWS', doc: 'Use AWS S3 (the standard endpoint for the region) instead of the embedded S3 when endpoint is unset.' },
+    bucket: { kind: 'string', default: 'sluice-raw', pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, env: 'SLUICE_S3_BUCKET', doc: 'Bucket (created if absent when createBucket).' },
+    prefix: { kind: 'string', default: 'raw', pattern: /^[A-Za-z0-9/._=-]*$/, env: 'SLUICE_S3_PREFIX', doc: 'Key prefix of good records.' },
+    badPrefix: { kind: 'string', default: 'bad', pattern: /^[A-Za-z0-9/._=-]*$/, doc: 'Key prefix of bad rows (size violations).' },
+    region: { kind: 'string', default: null, pattern: /^[a-z0-9-]+$/, doc: 'Region; unset: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.' },
+    forcePathStyle: { kind: 'bool', default: false, doc: 'Path-style requests (most S3-compatible servers).' },
+    createBucket: { kind: 'bool', default: true, doc: 'Create the bucket when it does not exist.' },
+    sse: { kind: 'enum', default: 'none', values: ['none', 'AES256', 'aws:kms'], doc: 'Server-side encryption: none, SSE-S3 (AES256) or SSE-KMS (aws:kms).' },
+    kmsKeyId: { kind: 'string', default: null, pattern: /^[A-Za-z0-9:/_-]+$/, doc: 'KMS key id or ARN for SSE-KMS.' },
+    storageClass: { kind: 'string', default: null, pattern: /^[A-Z_]+$/, doc: 'Storage class (STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ...).' },
+    requestTimeout: { kind: 'duration', default: 60_000, min: 1000, max: 3_600_000, doc: 'Timeout of one S3 request.' },
+    embeddedDir: { kind: 'string', default: './data/s3', env: 'SLUICE_EMBEDDED_S3_DIR', doc: 'Directory of the embedded S3.' },
+    embeddedPort: { kind: 'int', default: 4569, min: 0, max: 65535, env: 'SLUICE_EMBEDDED_S3_PORT', doc: 'Loopback port of the embedded S3 (0: any free port).' },
   }),
 });

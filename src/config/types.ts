@@ -58,7 +58,43 @@ export interface WalConfig {
   durability: Durability;
 }
 
+export interface ShipConfig {
+  enabled: boolean;
+  intervalSeconds: number;
+  format: 'lzo' | 'gzip';
+  keyTemplate: string;
+  concurrency: number;
+  maxAttempts: number;
+  retryBaseDelay: number;
+  retryMaxDelay: number;
+  multipartThreshold: number;
+  partSize: number;
+  archiveDir: string | null;
+  archiveRetention: number;
+  maxLag: number;
+  drainTimeout: number;
+}
+
+export interface S3Config {
+  endpoint: string | null;
+  useAws: boolean;
+  bucket: string;
+  prefix: string;
+  badPrefix: string;
+  region: string | null;
+  forcePathStyle: boolean;
+  createBucket: boolean;
+  sse: 'none' | 'AES256' | 'aws:kms';
+  kmsKeyId: string | null;
+  storageClass: string | null;
+  requestTimeout: number;
+  embeddedDir: string;
+  embeddedPort: number;
+}
+
 export interface SluiceConfig {
   collector: CollectorConfig;
   wal: WalConfig;
+  ship: ShipConfig;
+  s3: S3Config;
 }

@@ -5,8 +5,8 @@
  * syncs slower than the bound, no room to roll, a failed sync) it refuses records, so the front
  * end answers 503 and /health says why. It accepts again by itself once the condition clears.
  */
-import { closeSync, fdatasyncSync, openSync, renameSync, rmSync, statfs, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, renameSync, rmSync, statfs, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Durability } from '../config/types';
 import { GroupCommit } from './group-commit';
 import { Preallocator } from './preallocator';
@@ -109,13 +109,23 @@ export class WriteAheadLog implements RecordSink {
     return this.sealed;
   }
 
-  /** Forgets a shipped segment and deletes its file. */
-  release(seq: number): void {
+  /** Forgets a shipped segment: moves its file to `archiveDir`, or deletes it when null. */
+  release(seq: number, archiveDir: string | null = null): void {
     const i = this.sealed.findIndex((s) => s.seq === seq);
     if (i < 0) return;
     const [s] = this.sealed.splice(i, 1);
-    rmSync(s!.path, { force: true });
+    if (archiveDir === null) {
+      rmSync(s!.path, { force: true });
+    } else {
+      mkdirSync(archiveDir, { recursive: true });
+      renameSync(s!.path, join(archiveDir, basename(s!.path)));
+    }
     this.commit.touchDir();
+  }
+
+  /** Append time of the open segment's first record, 0 when it has none. */
+  openSegmentFirstMs(): number {
+    return this.active.records > 0 ? this.active.firstAppendMs : 0;
   }
 
   /** Bytes in sealed segments plus the open one: what is not shipped yet. */

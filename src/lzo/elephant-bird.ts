@@ -1,0 +1,94 @@
+/**
+ * elephant-bird block framing, as the Snowplow S3 Loader writes raw records (RawBlockWriter):
+ * a 16-byte marker, the little-endian length of a protobuf SerializedBlock, then the message
+ * { 1: version = 1, 2: proto_class_name = "byte[]", 3: one blob per record }, 100 records a block.
+ */
+
+export const BLOCK_MARKER = Buffer.from([0x29, 0xd8, 0xd5, 0x06, 0x58, 0xcd, 0x4c, 0x29, 0xb2, 0xbc, 0x57, 0x99, 0x21, 0x71, 0xbd, 0xff]);
+export const RECORDS_PER_BLOCK = 100;
+const CLASS_NAME = Buffer.from('byte[]', 'utf8');
+
+function varintBytes(n: number): number {
+  let len = 1;
+  while (n >= 0x80) { n = Math.floor(n / 128); len++; }
+  return len;
+}
+
+function writeVarint(buf: Buffer, off: number, n: number): number {
+  while (n >= 0x80) {
+    buf[off++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[off++] = n;
+  return off;
+}
+
+/** One block: marker, LE length, SerializedBlock with the records as proto_blobs. */
+export function encodeBlock(records: readonly Buffer[]): Buffer {
+  let msg = 2 + 1 + varintBytes(CLASS_NAME.length) + CLASS_NAME.length;
+  for (const r of records) msg += 1 + varintBytes(r.length) + r.length;
+  const buf = Buffer.allocUnsafe(16 + 4 + msg);
+  BLOCK_MARKER.copy(buf, 0);
+  buf.writeUInt32LE(msg, 16);
+  let off = 20;
+  buf[off++] = 0x08; // field 1, varint
+  buf[off++] = 0x01; // version 1
+  buf[off++] = 0x12; // field 2, length-delimited
+  off = writeVarint(buf, off, CLASS_NAME.length);
+  off += CLASS_NAME.copy(buf, off);
+  for (const r of records) {
+    buf[off++] = 0x1a; // field 3, length-delimited
+    off = writeVarint(buf, off, r.length);
+    off += r.copy(buf, off);
+  }
+  if (off !== buf.length) throw new Error(`encodeBlock wrote ${off} of ${buf.length} bytes`);
+  return buf;
+}
+
+export interface DecodedBlock {
+  records: Buffer[];
+  /** Offset just after the block. */
+  end: number;
+}
+
+function readVarint(buf: Buffer, off: number): [number, number] {
+  let n = 0;
+  let mul = 1;
+  for (let i = 0; i < 10; i++) {
+    if (off >= buf.length) throw new Error('truncated varint');
+    const b = buf[off++]!;
+    n += (b & 0x7f) * mul;
+    if ((b & 0x80) === 0) return [n, off];
+    mul *= 128;
+  }
+  throw new Error('varint too long');
+}
+
+/** Decodes the block starting at `off` (which must hold the marker). */
+export function decodeBlock(buf: Buffer, off: number): DecodedBlock {
+  if (off + 20 > buf.length) throw new Error(`truncated block header at ${off}`);
+  if (!buf.subarray(off, off + 16).equals(BLOCK_MARKER)) throw new Error(`no block marker at ${off}`);
+  const len = buf.readUInt32LE(off + 16);
+  const start = off + 20;
+  const end = start + len;
+  if (end > buf.length) throw new Error(`block at ${off} runs past the data (${len} bytes)`);
+  const records: Buffer[] = [];
+  let p = start;
+  while (p < end) {
+    const tag = buf[p++]!;
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (wire === 0) {
+      [, p] = readVarint(buf, p);
+    } else if (wire === 2) {
+      let n: number;
+      [n, p] = readVarint(buf, p);
+      if (p + n > end) throw new Error(`field ${field} overruns the block at ${off}`);
+      if (field === 3) records.push(buf.subarray(p, p + n));
+      p += n;
+    } else {
+      throw new Error(`unexpected wire type ${wire} in the block at ${off}`);
+    }
+  }
+  return { records, end };
+}

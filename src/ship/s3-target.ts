@@ -1,0 +1,122 @@
+/**
+ * The S3 side of shipping: a client built from Sluice's settings and the standard AWS chain,
+ * uploads that are verified (size and ETag = MD5 of what was sent, multipart included), and
+ * retries with exponential backoff and full jitter under explicit bounds.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, openSync, readSync, closeSync, readFileSync } from 'node:fs';
+import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { LocalFile } from './segment-files';
+
+export interface S3Settings {
+  endpoint: string | null;
+  region: string;
+  bucket: string;
+  forcePathStyle: boolean;
+  sse: 'none' | 'AES256' | 'aws:kms';
+  kmsKeyId: string | null;
+  storageClass: string | null;
+  multipartThreshold: number;
+  partSize: number;
+  /** Per-request timeout. */
+  requestTimeoutMs: number;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export function makeS3Client(s: S3Settings, credentials?: { accessKeyId: string; secretAccessKey: string }): S3Client {
+  return new S3Client({
+    region: s.region,
+    ...(s.endpoint === null ? {} : { endpoint: s.endpoint }),
+    forcePathStyle: s.forcePathStyle,
+    ...(credentials === undefined ? {} : { credentials }),
+    // Sluice's own retry loop is the only one (explicit bounds); integrity is checked by ETag.
+    maxAttempts: 1,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { requestTimeout: s.requestTimeoutMs, connectionTimeout: Math.min(s.requestTimeoutMs, 10_000) },
+  });
+}
+
+/** Checks the bucket answers; creates it when absent and allowed. */
+export async function ensureBucket(client: S3Client, bucket: string, create: boolean): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (e) {
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if ((status === 404 || (e as Error).name === 'NotFound' || (e as Error).name === 'NoSuchBucket') && create) {
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      return;
+    }
+    throw e;
+  }
+}
+
+/** The ETag S3 gives a multipart upload of `file` in parts of `partSize`. */
+export function multipartEtag(path: string, bytes: number, partSize: number): string {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(partSize);
+  const digests: Buffer[] = [];
+  try {
+    for (let pos = 0; pos < bytes; pos += partSize) {
+      const n = readSync(fd, buf, 0, Math.min(partSize, bytes - pos), pos);
+      digests.push(createHash('md5').update(buf.subarray(0, n)).digest());
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
+}
+
+export class UploadVerificationError extends Error {}
+
+/** One verified upload attempt of `file` to `key`. */
+export async function uploadFile(client: S3Client, s: S3Settings, key: string, file: LocalFile, contentType: string): Promise<void> {
+  const params: PutObjectCommandInput = {
+    Bucket: s.bucket,
+    Key: key,
+    ContentType: contentType,
+    ...(s.sse === 'none' ? {} : { ServerSideEncryption: s.sse }),
+    ...(s.sse === 'aws:kms' && s.kmsKeyId !== null ? { SSEKMSKeyId: s.kmsKeyId } : {}),
+    ...(s.storageClass === null ? {} : { StorageClass: s.storageClass as PutObjectCommandInput['StorageClass'] }),
+  };
+  let expectedEtag: string;
+  if (file.bytes <= s.multipartThreshold) {
+    const body = readFileSync(file.path);
+    await client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length, ContentMD5: Buffer.from(file.md5, 'hex').toString('base64') }));
+    expectedEtag = file.md5;
+  } else {
+    const upload = new Upload({ client, params: { ...params, Body: createReadStream(file.path) }, partSize: s.partSize, queueSize: 2, leavePartsOnError: false });
+    await upload.done();
+    expectedEtag = multipartEtag(file.path, file.bytes, s.partSize);
+  }
+  const head = await client.send(new HeadObjectCommand({ Bucket: s.bucket, Key: key }));
+  const etag = (head.ETag ?? '').replace(/"/g, '');
+  if (head.ContentLength !== file.bytes || etag !== expectedEtag) {
+    throw new UploadVerificationError(`s3://${s.bucket}/${key}: stored ${head.ContentLength} bytes ETag ${etag}, sent ${file.bytes} bytes ETag ${expectedEtag}`);
+  }
+}
+
+/** Full-jitter exponential backoff: a random delay in [0, min(max, base * 2^attempt)]. */
+export function backoffDelay(policy: RetryPolicy, attempt: number): number {
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 30));
+  return Math.floor(Math.random() * cap);
+}
+
+export async function withRetries<T>(what: string, policy: RetryPolicy, fn: () => Promise<T>, onRetry: (attempt: number, err: Error, delayMs: number) => void): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt + 1 >= policy.maxAttempts) throw new Error(`${what}: ${policy.maxAttempts} attempts failed; last: ${(e as Error).message}`);
+      const delay = backoffDelay(policy, attempt);
+      onRetry(attempt + 1, e as Error, delay);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The main thread's side of the shipper: starts the worker, hands it every sealed segment (those
+ * recovered at start, then each one as it seals), and releases a segment from the WAL once the
+ * worker confirms its objects. Knows the shipping lag: the age of the oldest unshipped event.
+ */
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { SealedSegment } from '../wal/recovery';
+import type { WriteAheadLog } from '../wal/write-ahead-log';
+import type { FromShipper, ShipperWorkerData, ToShipper } from './shipper-worker';
+import type { ShipperStats } from './shipper';
+
+export interface ShipperLog {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+  error(o: object, m: string): void;
+}
+
+export class ShipperThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, number>();
+  private readyResolve: (() => void) | null = null;
+  readonly ready: Promise<void>;
+  isReady = false;
+  endpoint: string | null = null;
+  stats: ShipperStats | null = null;
+  private drainResolve: ((idle: boolean) => void) | null = null;
+  private stoppedResolve: (() => void) | null = null;
+
+  constructor(private readonly wal: WriteAheadLog, data: ShipperWorkerData, private readonly log: ShipperLog, private readonly archiveDir: string | null) {
+    this.ready = new Promise((resolve) => { this.readyResolve = resolve; });
+    this.worker = new Worker(join(__dirname, 'shipper-worker.js'), { workerData: data });
+    this.worker.on('message', (m: FromShipper) => this.onMessage(m));
+    this.worker.on('error', (e) => log.error({ err: e.message }, 'shipper thread failed'));
+    for (const s of wal.sealedSegments()) this.send(s);
+    wal.onSealed((s) => this.send(s));
+  }
+
+  /** Deletes archived segments older than `retentionMs`, now and periodically. */
+  sweepArchive(retentionMs: number): void {
+    const dir = this.archiveDir;
+    if (dir === null) return;
+    const sweep = (): void => {
+      if (!existsSync(dir)) return;
+      const cutoff = Date.now() - retentionMs;
+      for (const name of readdirSync(dir)) {
+        const p = join(dir, name);
+        try {
+          if (statSync(p).mtimeMs < cutoff) rmSync(p, { force: true });
+        } catch {
+          // removed meanwhile
+        }
+      }
+    };
+    sweep();
+    setInterval(sweep, Math.min(3_600_000, Math.max(1000, retentionMs / 10))).unref();
+  }
+
+  private send(s: SealedSegment): void {
+    this.pending.set(s.seq, s.footer.firstMs);
+    const msg: ToShipper = { type: 'segment', seg: { seq: s.seq, path: s.path, firstMs: s.footer.firstMs } };
+    this.worker.postMessage(msg);
+  }
+
+  private onMessage(m: FromShipper): void {
+    switch (m.type) {
+      case 'ready':
+        this.isReady = true;
+        this.endpoint = m.endpoint;
+        this.log.info({ endpoint: m.endpoint }, 'shipper ready');
+        this.readyResolve?.();
+        break;
+      case 'startFailed':
+        this.log.error({ err: m.error }, 'shipper could not start');
+        break;
+      case 'shipped':
+        this.pending.delete(m.seq);
+        this.wal.release(m.seq, this.archiveDir);
+        this.log.info({ seq: m.seq, keys: m.keys, records: m.records, bytes: m.bytes, ms: m.ms }, 'segment shipped');
+        break;
+      case 'stats':
+        this.stats = m.stats;
+        break;
+      case 'drained':
+        this.drainResolve?.(m.idle);
+        break;
+      case 'log':
+        this.log[m.level](m.obj, m.msg);
+        break;
+      case 'stopped':
+        this.stoppedResolve?.();
+        break;
+    }
+  }
+
+  /** Age in ms of the oldest event not yet in S3 (0 when everything is shipped). */
+  lagMs(now: number): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const first of this.pending.values()) oldest = Math.min(oldest, first);
+    const open = this.wal.openSegmentFirstMs();
+    if (open > 0) oldest = Math.min(oldest, open);
+    return Number.isFinite(oldest) ? Math.max(0, now - oldest) : 0;
+  }
+
+  get unshippedSegments(): number {
+    return this.pending.size;
+  }
+
+  /** Ships what is pending for at most `ms`; true when everything went out. */
+  drain(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.drainResolve = resolve;
+      const msg: ToShipper = { type: 'drain', ms };
+      this.worker.postMessage(msg);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.stoppedResolve = resolve;
+      const msg: ToShipper = { type: 'stop' };
+      this.worker.postMessage(msg);
+      setTimeout(resolve, 5000).unref();
+    });
+    await this.worker.terminate();
+  }
+}

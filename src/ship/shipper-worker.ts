@@ -1,0 +1,99 @@
+/**
+ * The shipper's thread: its own event loop, so building LZO files and talking to S3 never moves
+ * HTTP latency. Starts the embedded S3 when no endpoint is configured, checks the bucket, then
+ * ships what the main thread sends and reports back.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+
+// The AWS SDK is pinned to a release that supports Node 20 (package.json); its notice about
+// later releases needing Node 22 is for whoever upgrades it, not a runtime problem.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+import { EMBEDDED_CREDENTIALS, type EmbeddedS3, startEmbeddedS3 } from './embedded-s3';
+import { ensureBucket, makeS3Client, type RetryPolicy, type S3Settings } from './s3-target';
+import type { ShipFormat } from './segment-files';
+import { Shipper, type SegmentRef } from './shipper';
+
+export interface ShipperWorkerData {
+  instanceId: string;
+  s3: S3Settings;
+  createBucket: boolean;
+  embeddedDir: string;
+  embeddedPort: number;
+  format: ShipFormat;
+  keyTemplate: string;
+  prefix: string;
+  badPrefix: string;
+  outDir: string;
+  concurrency: number;
+  retry: RetryPolicy;
+}
+
+export type ToShipper =
+  | { type: 'segment'; seg: SegmentRef }
+  | { type: 'drain'; ms: number }
+  | { type: 'stop' };
+
+export type FromShipper =
+  | { type: 'ready'; endpoint: string | null }
+  | { type: 'startFailed'; error: string }
+  | { type: 'shipped'; seq: number; keys: string[]; records: number; bytes: number; ms: number }
+  | { type: 'stats'; stats: Shipper['stats'] }
+  | { type: 'drained'; idle: boolean }
+  | { type: 'log'; level: 'info' | 'warn'; obj: object; msg: string }
+  | { type: 'stopped' };
+
+const port = parentPort!;
+const d = workerData as ShipperWorkerData;
+const send = (m: FromShipper): void => port.postMessage(m);
+const log = {
+  info: (obj: object, msg: string): void => send({ type: 'log', level: 'info', obj, msg }),
+  warn: (obj: object, msg: string): void => send({ type: 'log', level: 'warn', obj, msg }),
+};
+
+async function main(): Promise<void> {
+  let embedded: EmbeddedS3 | null = null;
+  let s3 = d.s3;
+  if (s3.endpoint === null) {
+    embedded = await startEmbeddedS3(d.embeddedDir, d.embeddedPort);
+    s3 = { ...s3, endpoint: embedded.endpoint, forcePathStyle: true };
+  }
+  const hasEnvCredentials = process.env['AWS_ACCESS_KEY_ID'] !== undefined || process.env['AWS_PROFILE'] !== undefined;
+  const client = makeS3Client(s3, embedded !== null && !hasEnvCredentials ? EMBEDDED_CREDENTIALS : undefined);
+  const pending: SegmentRef[] = [];
+  let shipper: Shipper | null = null;
+  port.on('message', (m: ToShipper) => {
+    if (m.type === 'segment') {
+      if (shipper === null) pending.push(m.seg); else shipper.enqueue(m.seg);
+    } else if (m.type === 'drain') {
+      void (shipper === null ? Promise.resolve(false) : shipper.waitIdle(m.ms)).then((idle) => send({ type: 'drained', idle }));
+    } else if (m.type === 'stop') {
+      shipper?.stop();
+      void (embedded === null ? Promise.resolve() : embedded.close()).finally(() => {
+        send({ type: 'stopped' });
+        port.close();
+      });
+    }
+  });
+  // The bucket check is retried like an upload: S3 may be down at start.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ensureBucket(client, s3.bucket, d.createBucket);
+      break;
+    } catch (e) {
+      const delay = Math.min(d.retry.maxDelayMs, d.retry.baseDelayMs * 2 ** Math.min(attempt, 20));
+      log.warn({ bucket: s3.bucket, endpoint: s3.endpoint, err: (e as Error).message, retryInMs: delay }, 'S3 bucket not reachable');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  shipper = new Shipper({
+    client, s3, instanceId: d.instanceId, format: d.format, keyTemplate: d.keyTemplate, prefix: d.prefix, badPrefix: d.badPrefix,
+    outDir: d.outDir, concurrency: d.concurrency, retry: d.retry, log,
+    onShipped: (info) => send({ type: 'shipped', ...info }),
+  });
+  for (const seg of pending) shipper.enqueue(seg);
+  const s = shipper;
+  setInterval(() => send({ type: 'stats', stats: { ...s.stats } }), 1000).unref();
+  send({ type: 'ready', endpoint: embedded?.endpoint ?? s3.endpoint });
+}
+
+main().catch((e: unknown) => send({ type: 'startFailed', error: (e as Error).message }));

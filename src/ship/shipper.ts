@@ -1,0 +1,162 @@
+/**
+ * Shipper: takes sealed segments in sequence order, builds their files, uploads and verifies
+ * them, and reports each segment shipped only when every object is confirmed. At most
+ * `concurrency` segments are in progress. A segment whose upload fails `retry.maxAttempts` times
+ * waits `retry.maxDelayMs` and starts over; nothing is ever dropped.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { objectKey } from './key-template';
+import { type RetryPolicy, type S3Settings, uploadFile, withRetries } from './s3-target';
+import { buildSegmentOutputs, type ShipFormat } from './segment-files';
+
+export interface SegmentRef {
+  seq: number;
+  path: string;
+  /** First event's append time (ms): the key's hour and the lag. */
+  firstMs: number;
+}
+
+export interface ShippedInfo {
+  seq: number;
+  keys: string[];
+  records: number;
+  bytes: number;
+  ms: number;
+}
+
+export interface ShipperOptions {
+  client: S3Client;
+  s3: S3Settings;
+  instanceId: string;
+  format: ShipFormat;
+  keyTemplate: string;
+  prefix: string;
+  badPrefix: string;
+  outDir: string;
+  concurrency: number;
+  retry: RetryPolicy;
+  log: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  onShipped(info: ShippedInfo): void;
+}
+
+export interface ShipperStats {
+  queued: number;
+  inProgress: number;
+  shipped: number;
+  retries: number;
+  failedRounds: number;
+  bytes: number;
+  lastError: string | null;
+}
+
+export class Shipper {
+  private readonly queue: SegmentRef[] = [];
+  private readonly active = new Set<number>();
+  private readonly known = new Set<number>();
+  private idleWaiters: Array<() => void> = [];
+  private stopped = false;
+  readonly stats: ShipperStats = { queued: 0, inProgress: 0, shipped: 0, retries: 0, failedRounds: 0, bytes: 0, lastError: null };
+
+  constructor(private readonly o: ShipperOptions) {
+    mkdirSync(o.outDir, { recursive: true });
+  }
+
+  enqueue(seg: SegmentRef): void {
+    if (this.known.has(seg.seq)) return;
+    this.known.add(seg.seq);
+    let i = this.queue.length;
+    while (i > 0 && this.queue[i - 1]!.seq > seg.seq) i--;
+    this.queue.splice(i, 0, seg);
+    this.pump();
+  }
+
+  /** First-event times of everything not shipped yet. */
+  pendingFirstMs(): number[] {
+    return [...this.queue.map((s) => s.firstMs), ...this.activeRefs.map((s) => s.firstMs)];
+  }
+
+  private activeRefs: SegmentRef[] = [];
+
+  private pump(): void {
+    while (!this.stopped && this.active.size < this.o.concurrency && this.queue.length > 0) {
+      const seg = this.queue.shift()!;
+      this.active.add(seg.seq);
+      this.activeRefs.push(seg);
+      void this.ship(seg);
+    }
+    this.stats.queued = this.queue.length;
+    this.stats.inProgress = this.active.size;
+    if (this.queue.length === 0 && this.active.size === 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private async ship(seg: SegmentRef): Promise<void> {
+    const started = Date.now();
+    const work = join(this.o.outDir, String(seg.seq));
+    try {
+      rmSync(work, { recursive: true, force: true });
+      mkdirSync(work, { recursive: true });
+      const base = `${this.o.instanceId}-${String(seg.seq).padStart(20, '0')}`;
+      const out = buildSegmentOutputs(seg.path, work, base, this.o.format);
+      const firstEventMs = out.footer.firstMs || seg.firstMs;
+      const keys: string[] = [];
+      let bytes = 0;
+      const put = async (key: string, file: { path: string; bytes: number; md5: string }, type: string): Promise<void> => {
+        await withRetries(`upload ${key}`, this.o.retry, () => uploadFile(this.o.client, this.o.s3, key, file, type), (attempt, err, delay) => {
+          this.stats.retries++;
+          this.stats.lastError = err.message;
+          this.o.log.warn({ key, attempt, delayMs: delay, err: err.message }, 'upload failed, retrying');
+        });
+        keys.push(key);
+        bytes += file.bytes;
+      };
+      if (out.good !== null) {
+        const key = objectKey(this.o.keyTemplate, { prefix: this.o.prefix, instance: this.o.instanceId, seq: seg.seq, firstEventMs, ext: out.good.ext });
+        await put(key, out.good.file, this.o.format === 'lzo' ? 'application/x-lzop' : 'application/gzip');
+        if (out.good.index !== null) await put(`${key}.index`, out.good.index, 'application/octet-stream');
+      }
+      if (out.bad !== null) {
+        const key = objectKey(this.o.keyTemplate, { prefix: this.o.badPrefix, instance: this.o.instanceId, seq: seg.seq, firstEventMs, ext: out.bad.ext });
+        await put(key, out.bad.file, 'application/gzip');
+      }
+      rmSync(work, { recursive: true, force: true });
+      this.stats.shipped++;
+      this.stats.bytes += bytes;
+      this.finish(seg);
+      this.o.onShipped({ seq: seg.seq, keys, records: out.footer.records, bytes, ms: Date.now() - started });
+    } catch (e) {
+      this.stats.failedRounds++;
+      this.stats.lastError = (e as Error).message;
+      this.o.log.warn({ seq: seg.seq, err: (e as Error).message, retryInMs: this.o.retry.maxDelayMs }, 'segment not shipped; will retry');
+      setTimeout(() => {
+        this.finish(seg);
+        this.known.delete(seg.seq);
+        if (!this.stopped) this.enqueue(seg);
+      }, this.o.retry.maxDelayMs).unref();
+    }
+  }
+
+  private finish(seg: SegmentRef): void {
+    this.active.delete(seg.seq);
+    this.activeRefs = this.activeRefs.filter((s) => s.seq !== seg.seq);
+    this.pump();
+  }
+
+  /** Resolves when nothing is queued or in progress, or after `ms`; true when idle. */
+  waitIdle(ms: number): Promise<boolean> {
+    if (this.queue.length === 0 && this.active.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.idleWaiters.push(() => { clearTimeout(timer); resolve(true); });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}

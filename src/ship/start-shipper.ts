@@ -1,0 +1,37 @@
+/** Builds the shipper thread's settings from the configuration and starts it. */
+import { resolve, join } from 'node:path';
+import type { SluiceConfig } from '../config/types';
+import type { WriteAheadLog } from '../wal/write-ahead-log';
+import { ShipperThread, type ShipperLog } from './shipper-thread';
+import type { ShipperWorkerData } from './shipper-worker';
+import type { S3Settings } from './s3-target';
+
+export function s3Settings(config: SluiceConfig): S3Settings {
+  const s = config.s3;
+  const region = s.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+  const endpoint = s.endpoint ?? (s.useAws ? `https://s3.${region}.amazonaws.com` : null);
+  return {
+    endpoint, region, bucket: s.bucket, forcePathStyle: s.forcePathStyle, sse: s.sse, kmsKeyId: s.kmsKeyId, storageClass: s.storageClass,
+    multipartThreshold: config.ship.multipartThreshold, partSize: config.ship.partSize, requestTimeoutMs: s.requestTimeout,
+  };
+}
+
+export function startShipper(config: SluiceConfig, wal: WriteAheadLog, log: ShipperLog): ShipperThread {
+  const data: ShipperWorkerData = {
+    instanceId: wal.instanceId,
+    s3: s3Settings(config),
+    createBucket: config.s3.createBucket,
+    embeddedDir: resolve(config.s3.embeddedDir),
+    embeddedPort: config.s3.embeddedPort,
+    format: config.ship.format,
+    keyTemplate: config.ship.keyTemplate,
+    prefix: config.s3.prefix,
+    badPrefix: config.s3.badPrefix,
+    outDir: join(resolve(config.wal.dir), 'outbox'),
+    concurrency: config.ship.concurrency,
+    retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
+  };
+  const thread = new ShipperThread(wal, data, log, config.ship.archiveDir === null ? null : resolve(config.ship.archiveDir));
+  thread.sweepArchive(config.ship.archiveRetention);
+  return thread;
+}
