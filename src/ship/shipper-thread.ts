@@ -75,6 +75,8 @@ export class ShipperThread {
         this.log.error({ err: m.error }, 'shipper could not start');
         break;
       case 'shipped':
+        // Fault injection for tests: die between the confirmed upload and the WAL release.
+        if (process.env['SLUICE_FAULT_KILL_AFTER_SHIP'] === '1') process.kill(process.pid, 'SIGKILL');
         this.pending.delete(m.seq);
         this.wal.release(m.seq, this.archiveDir);
         this.log.info({ seq: m.seq, keys: m.keys, records: m.records, bytes: m.bytes, ms: m.ms }, 'segment shipped');
