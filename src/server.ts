@@ -67,7 +67,12 @@ export async function runServer(argv: readonly string[]): Promise<void> {
     maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
     maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger,
   });
-  const shipper = config.ship.enabled ? startShipper(config, sink, logger) : null;
+  const shipper = config.ship.enabled ? startShipper(config, sink, logger, (why) => {
+    const hint = config.s3.endpoint === null ? ` (embedded S3 on port ${config.s3.embeddedPort}, dir ${config.s3.embeddedDir}: set SLUICE_EMBEDDED_S3_PORT or SLUICE_S3_ENDPOINT)` : '';
+    logger.fatal({ why }, `cannot ship${hint}; acknowledged events stay in the WAL`);
+    process.stderr.write(`sluice: ${why}${hint}\n`);
+    process.exit(1);
+  }) : null;
   const lifecycle = new Lifecycle(sink, shipper, config.ship.maxLag);
   const service = new CollectorService(config.collector, lifecycle);
   const recordContext = {

@@ -104,3 +104,13 @@ t.test('gzip format: one base64 record per line', async (t) => {
   const lines = gunzipSync(await s3.get(objs[0]!.Key!)).toString().trim().split('\n');
   t.same(lines.flatMap((l) => eidsOf(Buffer.from(l, 'base64'))).sort(), Array.from({ length: 20 }, (_, i) => `g${i}`).sort());
 });
+
+t.test('the embedded S3 port already taken: a clear error, exit 1', async (t) => {
+  const blocker = await startS3();
+  t.teardown(() => blocker.stop());
+  const { startServer } = await import('./helpers/server');
+  const s = await startServer({ env: { SLUICE_EMBEDDED_S3_PORT: String(blocker.port) }, waitShipper: false });
+  const code = await s.exited;
+  t.equal(code, 1, 'exits 1');
+  t.match(s.output(), new RegExp(`embedded S3 on port ${blocker.port}.*set SLUICE_EMBEDDED_S3_PORT or SLUICE_S3_ENDPOINT`), 'names the port and the fix');
+});

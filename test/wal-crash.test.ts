@@ -20,7 +20,7 @@ t.test(`SIGKILL ${KILLS} times under load`, async (t) => {
   let seq = 0;
   let recoveredSegments = 0;
   for (let kill = 0; kill < KILLS; kill++) {
-    const s = await startServer({ env: { SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(8 * 1024 * 1024) }, config: { wal: { maxSegmentAge: '300 ms' }, collector: { networking: { dropPayloadSize: 65536, maxPayloadSize: 65536 } } } });
+    const s = await startServer({ env: { SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(8 * 1024 * 1024) }, config: { ship: { enabled: false }, wal: { maxSegmentAge: '300 ms' }, collector: { networking: { dropPayloadSize: 65536, maxPayloadSize: 65536 } } } });
     const m = /"recovered":(\d+)/.exec(s.output());
     if (m !== null) recoveredSegments += Number(m[1]);
     let running = true;
@@ -46,7 +46,7 @@ t.test(`SIGKILL ${KILLS} times under load`, async (t) => {
     await Promise.all(clients);
   }
   // Final start: recovers the last crash; then read everything.
-  const last = await startServer({ env: { SLUICE_WAL_DIR: walDir } });
+  const last = await startServer({ env: { SLUICE_WAL_DIR: walDir }, config: { ship: { enabled: false } } });
   await last.stop('SIGTERM');
   const counts = new Map<string, number>();
   for (const payload of walPayloads(walDir, FrameKind.Good)) {

@@ -28,11 +28,15 @@ export class ShipperThread {
   private drainResolve: ((idle: boolean) => void) | null = null;
   private stoppedResolve: (() => void) | null = null;
 
-  constructor(private readonly wal: WriteAheadLog, data: ShipperWorkerData, private readonly log: ShipperLog, private readonly archiveDir: string | null) {
+  private stopping = false;
+
+  /** `onFatal` is called when the shipper cannot run at all (the process should stop). */
+  constructor(private readonly wal: WriteAheadLog, data: ShipperWorkerData, private readonly log: ShipperLog, private readonly archiveDir: string | null, private readonly onFatal: (why: string) => void) {
     this.ready = new Promise((resolve) => { this.readyResolve = resolve; });
     this.worker = new Worker(join(__dirname, 'shipper-worker.js'), { workerData: data });
     this.worker.on('message', (m: FromShipper) => this.onMessage(m));
-    this.worker.on('error', (e) => log.error({ err: e.message }, 'shipper thread failed'));
+    this.worker.on('error', (e) => this.onFatal(`shipper thread failed: ${e.message}`));
+    this.worker.on('exit', (code) => { if (!this.stopping) this.onFatal(`shipper thread exited (${code})`); });
     for (const s of wal.sealedSegments()) this.send(s);
     wal.onSealed((s) => this.send(s));
   }
@@ -72,7 +76,7 @@ export class ShipperThread {
         this.readyResolve?.();
         break;
       case 'startFailed':
-        this.log.error({ err: m.error }, 'shipper could not start');
+        this.onFatal(`shipper could not start: ${m.error}`);
         break;
       case 'shipped':
         // Fault injection for tests: die between the confirmed upload and the WAL release.
@@ -119,6 +123,7 @@ export class ShipperThread {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await new Promise<void>((resolve) => {
       this.stoppedResolve = resolve;
       const msg: ToShipper = { type: 'stop' };

@@ -96,4 +96,5 @@ async function main(): Promise<void> {
   send({ type: 'ready', endpoint: embedded?.endpoint ?? s3.endpoint });
 }
 
+process.on('uncaughtException', (e) => send({ type: 'startFailed', error: e.message }));
 main().catch((e: unknown) => send({ type: 'startFailed', error: (e as Error).message }));

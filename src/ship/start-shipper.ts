@@ -16,7 +16,7 @@ export function s3Settings(config: SluiceConfig): S3Settings {
   };
 }
 
-export function startShipper(config: SluiceConfig, wal: WriteAheadLog, log: ShipperLog): ShipperThread {
+export function startShipper(config: SluiceConfig, wal: WriteAheadLog, log: ShipperLog, onFatal: (why: string) => void): ShipperThread {
   const data: ShipperWorkerData = {
     instanceId: wal.instanceId,
     s3: s3Settings(config),
@@ -31,7 +31,7 @@ export function startShipper(config: SluiceConfig, wal: WriteAheadLog, log: Ship
     concurrency: config.ship.concurrency,
     retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
   };
-  const thread = new ShipperThread(wal, data, log, config.ship.archiveDir === null ? null : resolve(config.ship.archiveDir));
+  const thread = new ShipperThread(wal, data, log, config.ship.archiveDir === null ? null : resolve(config.ship.archiveDir), onFatal);
   thread.sweepArchive(config.ship.archiveRetention);
   return thread;
 }

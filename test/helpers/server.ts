@@ -15,6 +15,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra arguments. */
   args?: string[];
+  /** Wait until the shipper answered too (default true; false when shipping is off or S3 is down). */
+  waitShipper?: boolean;
 }
 
 export interface RunningServer {
@@ -55,7 +57,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   }
   args.push(...(opts.args ?? []));
   const proc = spawn(process.execPath, args, {
-    env: { ...process.env, SLUICE_PORT: '0', SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(16 * 1024 * 1024), ...opts.env },
+    env: {
+      ...process.env, SLUICE_PORT: '0', SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(16 * 1024 * 1024),
+      SLUICE_EMBEDDED_S3_PORT: '0', SLUICE_EMBEDDED_S3_DIR: join(dir, 's3'), ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -65,7 +70,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const onData = (d: Buffer): void => {
       out += d.toString();
       const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
-      if (m !== null) {
+      const shipping = !/"shipping":false/.test(out);
+      if (m !== null && (!shipping || opts.waitShipper === false || /"msg":"shipper ready"/.test(out))) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
