@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v thrift >/dev/null 2>&1 || need+=(thrift-compiler)
+command -v lzop >/dev/null 2>&1 || need+=(lzop)
+command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing test prerequisites: ${need[*]}"
