@@ -24,7 +24,10 @@ async function main() {
     const order = rep % 2 === 0 ? variants : [...variants].reverse();
     for (const v of order) {
       const walDir = fs.mkdtempSync(path.join(process.env.BENCH_TMP || os.tmpdir(), 'sluice-bench-wal-'));
-      const srv = await startSluice({ ...v.env, SLUICE_WAL_DIR: walDir }, PORT);
+      // The WAL alone: no shipper competing for the server's core (bench/backlog-bench.js has it).
+      const cfg = path.join(walDir, 'bench.json');
+      fs.writeFileSync(cfg, JSON.stringify({ ship: { enabled: false } }));
+      const srv = await startSluice({ ...v.env, SLUICE_WAL_DIR: path.join(walDir, 'wal') }, PORT, ['--config', cfg]);
       try {
         wrk('get', PORT, 2); // warm-up, unrecorded
         for (const kind of ['get', 'post']) rows.push({ rep, variant: v.name, kind, ...measure(kind, PORT, srv.pid, DUR) });

@@ -64,6 +64,7 @@ export interface ShipConfig {
   format: 'lzo' | 'gzip';
   keyTemplate: string;
   concurrency: number;
+  threadNiceness: number;
   maxAttempts: number;
   retryBaseDelay: number;
   retryMaxDelay: number;

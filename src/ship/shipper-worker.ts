@@ -3,29 +3,22 @@
  * HTTP latency. Starts the embedded S3 when no endpoint is configured, checks the bucket, then
  * ships what the main thread sends and reports back.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
 // The AWS SDK is pinned to a release that supports Node 20 (package.json); its notice about
 // later releases needing Node 22 is for whoever upgrades it, not a runtime problem.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 import { EMBEDDED_CREDENTIALS, type EmbeddedS3, startEmbeddedS3 } from './embedded-s3';
-import { ensureBucket, makeS3Client, type RetryPolicy, type S3Settings } from './s3-target';
-import type { ShipFormat } from './segment-files';
-import { Shipper, type SegmentRef } from './shipper';
+import { ensureBucket, makeS3Client } from './s3-target';
+import { Shipper, type SegmentRef, type ShipPlan } from './shipper';
 
-export interface ShipperWorkerData {
-  instanceId: string;
-  s3: S3Settings;
+export interface ShipperWorkerData extends ShipPlan {
+  /** Nice value of the shipper thread (0..19). */
+  niceness: number;
   createBucket: boolean;
   embeddedDir: string;
   embeddedPort: number;
-  format: ShipFormat;
-  keyTemplate: string;
-  prefix: string;
-  badPrefix: string;
-  outDir: string;
-  concurrency: number;
-  retry: RetryPolicy;
 }
 
 export type ToShipper =
@@ -51,6 +44,13 @@ const log = {
 };
 
 async function main(): Promise<void> {
+  // On Linux setpriority(PRIO_PROCESS, 0) applies to the calling thread only: this lowers the
+  // shipper thread (LZO, MD5, file building) below the HTTP thread when they share cores.
+  try {
+    setPriority(d.niceness);
+  } catch (e) {
+    log.warn({ err: (e as Error).message }, 'cannot lower the shipper thread priority');
+  }
   let embedded: EmbeddedS3 | null = null;
   let s3 = d.s3;
   if (s3.endpoint === null) {
@@ -85,11 +85,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, delay));
     }
   }
-  shipper = new Shipper({
-    client, s3, instanceId: d.instanceId, format: d.format, keyTemplate: d.keyTemplate, prefix: d.prefix, badPrefix: d.badPrefix,
-    outDir: d.outDir, concurrency: d.concurrency, retry: d.retry, log,
-    onShipped: (info) => send({ type: 'shipped', ...info }),
-  });
+  shipper = new Shipper({ ...d, s3, client, log, onShipped: (info) => send({ type: 'shipped', ...info }) });
   for (const seg of pending) shipper.enqueue(seg);
   const s = shipper;
   setInterval(() => send({ type: 'stats', stats: { ...s.stats } }), 1000).unref();

@@ -26,17 +26,22 @@ export interface ShippedInfo {
   ms: number;
 }
 
-export interface ShipperOptions {
-  client: S3Client;
+/** What and where to ship: plain data, so it can cross into the shipper thread. */
+export interface ShipPlan {
   s3: S3Settings;
   instanceId: string;
   format: ShipFormat;
   keyTemplate: string;
   prefix: string;
   badPrefix: string;
+  /** Where segment files are built before upload. */
   outDir: string;
   concurrency: number;
   retry: RetryPolicy;
+}
+
+export interface ShipperOptions extends ShipPlan {
+  client: S3Client;
   log: { info(o: object, m: string): void; warn(o: object, m: string): void };
   onShipped(info: ShippedInfo): void;
 }

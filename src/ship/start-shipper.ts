@@ -20,6 +20,7 @@ export function startShipper(config: SluiceConfig, wal: WriteAheadLog, log: Ship
   const data: ShipperWorkerData = {
     instanceId: wal.instanceId,
     s3: s3Settings(config),
+    niceness: config.ship.threadNiceness,
     createBucket: config.s3.createBucket,
     embeddedDir: resolve(config.s3.embeddedDir),
     embeddedPort: config.s3.embeddedPort,
