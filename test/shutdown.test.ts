@@ -38,3 +38,17 @@ t.test('a second signal exits at once', async (t) => {
   t.equal(code, 1, 'exit 1 on the second signal');
   t.ok(Date.now() - t0 < 5000, 'at once');
 });
+
+t.test('answered requests are not kept (durability none answers synchronously)', async (t) => {
+  // Regression: requests answered inside the serializer call stayed queued until the 30 s
+  // response-timeout sweep, holding memory (hundreds of MB under load) and delaying shutdown.
+  const s = await startServer({ config: { collector: { preTerminationPeriod: '0 seconds' }, ship: { enabled: false } }, env: { SLUICE_DURABILITY: 'none' } });
+  t.teardown(() => s.stop());
+  const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => request(s.port, { path: `/i?eid=${i}` })));
+  t.ok(replies.every((r) => r.status === 200));
+  const t0 = Date.now();
+  s.proc.kill('SIGTERM');
+  t.equal(await s.exited, 0);
+  t.ok(Date.now() - t0 < 5000, `nothing left in flight: stopped in ${Date.now() - t0} ms`);
+  t.match(s.output(), /DURABILITY NONE/, 'durability none is loudly labelled in the log');
+});

@@ -193,13 +193,13 @@ export class CollectorServer {
       return;
     }
     ex.plan = outcome.plan;
-    if (!this.opts.serializer.serialize(outcome.job, ex)) {
-      this.answerText(ex, 503, 'Service Unavailable: the collector cannot store events now');
-      return;
-    }
+    // Queued before serializing: an inline serializer and `durability none` answer synchronously.
     ex.queued = true;
     this.unanswered++;
     this.waiting.push(ex);
+    if (!this.opts.serializer.serialize(outcome.job, ex)) {
+      this.answerText(ex, 503, 'Service Unavailable: the collector cannot store events now');
+    }
   }
 
   /** Takes an answered request out of the queue; releases answered ones at its head. */
