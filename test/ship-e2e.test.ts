@@ -114,3 +114,45 @@ t.test('the embedded S3 port already taken: a clear error, exit 1', async (t) =>
   t.equal(code, 1, 'exits 1');
   t.match(s.output(), new RegExp(`embedded S3 on port ${blocker.port}.*set SLUICE_EMBEDDED_S3_PORT or SLUICE_S3_ENDPOINT`), 'names the port and the fix');
 });
+
+t.test('multipart uploads, SSE-KMS and storage class reach S3', async (t) => {
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  const seen = { kms: 0, keyId: 0, storage: 0, parts: 0 };
+  const http = await import('node:http');
+  const proxy = http.createServer((req, res) => {
+    if (req.headers['x-amz-server-side-encryption'] === 'aws:kms') seen.kms++;
+    if (req.headers['x-amz-server-side-encryption-aws-kms-key-id'] === 'alias/sluice-test') seen.keyId++;
+    if (req.headers['x-amz-storage-class'] === 'STANDARD_IA') seen.storage++;
+    if (/[?&]partNumber=/.test(req.url ?? '')) seen.parts++;
+    const up = http.request({ host: '127.0.0.1', port: s3.port, method: req.method, path: req.url, headers: req.headers }, (ur) => { res.writeHead(ur.statusCode ?? 502, ur.headers); ur.pipe(res); });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  t.teardown(() => proxy.close());
+  const endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  const s = await server({ ship: { multipartThreshold: '5 MiB', partSize: '5 MiB' }, s3: { sse: 'aws:kms', kmsKeyId: 'alias/sluice-test', storageClass: 'STANDARD_IA' } }, shipEnv({ endpoint }, 3));
+  const { randomBytes } = await import('node:crypto');
+  const sent: string[] = [];
+  // About 7 MiB of incompressible records: the LZO file is over the multipart threshold.
+  for (let i = 0; i < 140; i++) {
+    const batch = Array.from({ length: 40 }, (_, k) => `m${i}-${k}`);
+    await Promise.all(batch.map((eid) => request(s.port, { path: `/i?e=pv&eid=${eid}&r=${randomBytes(900).toString('base64url')}` }).then((r) => { if (r.status === 200) sent.push(eid); })));
+  }
+  const objs = await waitFor('the big object', async () => {
+    const l = (await s3.list('raw/')).filter((o) => o.Key!.endsWith('.lzo') && (o.Size ?? 0) > 5 * 1024 * 1024);
+    return l.length > 0 ? l : null;
+  }, 60_000, 500);
+  t.ok(seen.parts >= 2, `uploaded in ${seen.parts} parts`);
+  const file = await s3.get(objs[0]!.Key!);
+  t.doesNotThrow(() => lzopTest(file), 'the multipart object passes lzop -t');
+  t.ok(seen.kms > 0 && seen.keyId > 0, 'SSE-KMS with the key id requested');
+  t.ok(seen.storage > 0, 'storage class requested');
+  const all = await waitFor('everything shipped', async () => {
+    const eids: string[] = [];
+    for (const o of (await s3.list('raw/')).filter((x) => x.Key!.endsWith('.lzo'))) eids.push(...parseBlocks(lzopDecompress(await s3.get(o.Key!))).records.flatMap(eidsOf));
+    return eids.length >= sent.length ? eids : null;
+  }, 60_000, 1000);
+  t.same(all.sort(), sent.sort(), 'every event exactly once');
+});

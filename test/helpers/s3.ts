@@ -45,8 +45,15 @@ export async function startS3(port = 0, dir = mkdtempSync(join(tmpdir(), 'sluice
       return out;
     },
     async get(key: string) {
-      const r = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-      return Buffer.from(await r.Body!.transformToByteArray());
+      // s3rver on a loaded machine sometimes cuts a large response: read again (3 tries).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const r = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+          return Buffer.from(await r.Body!.transformToByteArray());
+        } catch (e) {
+          if (attempt >= 3) throw e;
+        }
+      }
     },
     stop: () => server.close(),
     async restart() {
