@@ -11,8 +11,8 @@ const REPS = Number(process.env.REPS || 2);
 const DUR = Number(process.env.DUR || 5);
 const PORT = 8091;
 const variants = [
-  { name: 'inline', env: { SLUICE_SERIALIZER: 'inline' } },
-  ...[8, 64, 256].map((b) => ({ name: `pool, 1 thread, batch ${b}`, env: { SLUICE_SERIALIZER: 'pool' }, config: { wal: { serializer: 'pool', serializerBatch: b } } })),
+  { name: 'inline', env: { SLUICE_SERIALIZER: 'inline' }, config: { ship: { enabled: false } } },
+  ...[8, 64, 256].map((b) => ({ name: `pool, 1 thread, batch ${b}`, env: { SLUICE_SERIALIZER: 'pool' }, config: { ship: { enabled: false }, wal: { serializer: 'pool', serializerBatch: b } } })),
 ];
 
 async function main() {
