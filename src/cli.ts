@@ -1,14 +1,21 @@
 #!/usr/bin/env node
-/** `sluice <command>`: server, and the operator tools as they land. */
+/** `sluice <command>`: the collector and the operator tools. */
 import { ConfigError } from './config/load';
 import { runServer } from './server';
+import { CliError } from './tools/cli-error';
+import { runInspect } from './tools/inspect';
+import { runReplay } from './tools/replay';
 
 const USAGE = `Usage: sluice <command> [options]
 
 Commands:
   server     run the collector (same as node dist/server)
+  replay     ship what a WAL directory holds (after a crash, or from a dead instance's volume)
+  inspect    decode a WAL segment, .lzo or .gz file to JSON lines; --verify checks it
 
 Run sluice <command> --help for a command's options.`;
+
+const out = (line: string): void => { process.stdout.write(`${line}\n`); };
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -16,11 +23,15 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'server':
       await runServer(rest);
       return -1;
+    case 'replay':
+      return runReplay(rest, out);
+    case 'inspect':
+      return runInspect(rest, out);
     case undefined:
     case '--help':
     case '-h':
     case 'help':
-      process.stdout.write(`${USAGE}\n`);
+      out(USAGE);
       return command === undefined ? 2 : 0;
     default:
       process.stderr.write(`sluice: unknown command "${command}"\n${USAGE}\n`);
@@ -31,6 +42,10 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then((code) => {
   if (code >= 0) process.exitCode = code;
 }, (err: unknown) => {
-  process.stderr.write(`sluice: ${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
+  if (err instanceof CliError || err instanceof ConfigError) {
+    process.stderr.write(`sluice: ${err.message}\n`);
+    process.exit(err instanceof CliError ? err.exitCode : 2);
+  }
+  process.stderr.write(`sluice: ${String((err as Error).stack ?? err)}\n`);
+  process.exit(1);
 });

@@ -3,6 +3,8 @@
  */
 import { CollectorServer } from './http/collector-server';
 import { CollectorService } from './http/collector-service';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config/load';
 import { logger } from './ops/logger';
 import { Lifecycle } from './ops/lifecycle';
@@ -67,6 +69,10 @@ export async function runServer(argv: readonly string[]): Promise<void> {
     maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
     maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger,
   });
+  // Marks the WAL as in use, so `sluice replay` refuses to ship it under a running collector.
+  const pidFile = join(w.dir, 'collector.pid');
+  writeFileSync(pidFile, `${process.pid}\n`);
+  process.on('exit', () => { try { rmSync(pidFile, { force: true }); } catch { /* best effort */ } });
   const shipper = config.ship.enabled ? startShipper(config, sink, logger, (why) => {
     const hint = config.s3.endpoint === null ? ` (embedded S3 on port ${config.s3.embeddedPort}, dir ${config.s3.embeddedDir}: set SLUICE_EMBEDDED_S3_PORT or SLUICE_S3_ENDPOINT)` : '';
     logger.fatal({ why }, `cannot ship${hint}; acknowledged events stay in the WAL`);

@@ -4,26 +4,19 @@
  * `concurrency` segments are in progress. A segment whose upload fails `retry.maxAttempts` times
  * waits `retry.maxDelayMs` and starts over; nothing is ever dropped.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { objectKey } from './key-template';
-import { type RetryPolicy, type S3Settings, uploadFile, withRetries } from './s3-target';
-import { buildSegmentOutputs, type ShipFormat } from './segment-files';
+import type { RetryPolicy, S3Settings } from './s3-target';
+import type { ShipFormat } from './segment-files';
+import { shipSegment, type ShippedInfo } from './ship-segment';
+
+export type { ShippedInfo } from './ship-segment';
 
 export interface SegmentRef {
   seq: number;
   path: string;
   /** First event's append time (ms): the key's hour and the lag. */
   firstMs: number;
-}
-
-export interface ShippedInfo {
-  seq: number;
-  keys: string[];
-  records: number;
-  bytes: number;
-  ms: number;
 }
 
 /** What and where to ship: plain data, so it can cross into the shipper thread. */
@@ -101,39 +94,18 @@ export class Shipper {
   }
 
   private async ship(seg: SegmentRef): Promise<void> {
-    const started = Date.now();
-    const work = join(this.o.outDir, String(seg.seq));
     try {
-      rmSync(work, { recursive: true, force: true });
-      mkdirSync(work, { recursive: true });
-      const base = `${this.o.instanceId}-${String(seg.seq).padStart(20, '0')}`;
-      const out = buildSegmentOutputs(seg.path, work, base, this.o.format);
-      const firstEventMs = out.footer.firstMs || seg.firstMs;
-      const keys: string[] = [];
-      let bytes = 0;
-      const put = async (key: string, file: { path: string; bytes: number; md5: string }, type: string): Promise<void> => {
-        await withRetries(`upload ${key}`, this.o.retry, () => uploadFile(this.o.client, this.o.s3, key, file, type), (attempt, err, delay) => {
+      const info = await shipSegment(seg, this.o, this.o.client, {
+        onRetry: (key, attempt, err, delay) => {
           this.stats.retries++;
           this.stats.lastError = err.message;
           this.o.log.warn({ key, attempt, delayMs: delay, err: err.message }, 'upload failed, retrying');
-        });
-        keys.push(key);
-        bytes += file.bytes;
-      };
-      if (out.good !== null) {
-        const key = objectKey(this.o.keyTemplate, { prefix: this.o.prefix, instance: this.o.instanceId, seq: seg.seq, firstEventMs, ext: out.good.ext });
-        await put(key, out.good.file, this.o.format === 'lzo' ? 'application/x-lzop' : 'application/gzip');
-        if (out.good.index !== null) await put(`${key}.index`, out.good.index, 'application/octet-stream');
-      }
-      if (out.bad !== null) {
-        const key = objectKey(this.o.keyTemplate, { prefix: this.o.badPrefix, instance: this.o.instanceId, seq: seg.seq, firstEventMs, ext: out.bad.ext });
-        await put(key, out.bad.file, 'application/gzip');
-      }
-      rmSync(work, { recursive: true, force: true });
+        },
+      });
       this.stats.shipped++;
-      this.stats.bytes += bytes;
+      this.stats.bytes += info.bytes;
       this.finish(seg);
-      this.o.onShipped({ seq: seg.seq, keys, records: out.footer.records, bytes, ms: Date.now() - started });
+      this.o.onShipped(info);
     } catch (e) {
       this.stats.failedRounds++;
       this.stats.lastError = (e as Error).message;

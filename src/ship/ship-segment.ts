@@ -1,0 +1,71 @@
+/**
+ * Ships one sealed segment: builds its files, uploads each with retries and verification, and
+ * returns what went where. Used by the collector's shipper and by `sluice replay`; the keys are
+ * deterministic, so shipping a segment twice overwrites the same objects. With `toDir`, the files
+ * are written under that directory at their keys instead of uploaded.
+ */
+import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { objectKey } from './key-template';
+import { uploadFile, withRetries } from './s3-target';
+import { buildSegmentOutputs, type LocalFile } from './segment-files';
+import type { SegmentRef, ShipPlan } from './shipper';
+
+export interface ShippedInfo {
+  seq: number;
+  keys: string[];
+  records: number;
+  bytes: number;
+  ms: number;
+}
+
+export interface ShipHooks {
+  onRetry?(key: string, attempt: number, err: Error, delayMs: number): void;
+  /** Write the files under this directory instead of uploading them. */
+  toDir?: string;
+}
+
+/** The objects a segment becomes, with their keys; built in `work` (removed afterwards). */
+export function segmentObjects(seg: SegmentRef, plan: ShipPlan, work: string): { records: number; objects: Array<{ key: string; file: LocalFile; type: string }> } {
+  const base = `${plan.instanceId}-${String(seg.seq).padStart(20, '0')}`;
+  const out = buildSegmentOutputs(seg.path, work, base, plan.format);
+  const firstEventMs = out.footer.firstMs || seg.firstMs;
+  const objects: Array<{ key: string; file: LocalFile; type: string }> = [];
+  if (out.good !== null) {
+    const key = objectKey(plan.keyTemplate, { prefix: plan.prefix, instance: plan.instanceId, seq: seg.seq, firstEventMs, ext: out.good.ext });
+    objects.push({ key, file: out.good.file, type: plan.format === 'lzo' ? 'application/x-lzop' : 'application/gzip' });
+    if (out.good.index !== null) objects.push({ key: `${key}.index`, file: out.good.index, type: 'application/octet-stream' });
+  }
+  if (out.bad !== null) {
+    const key = objectKey(plan.keyTemplate, { prefix: plan.badPrefix, instance: plan.instanceId, seq: seg.seq, firstEventMs, ext: out.bad.ext });
+    objects.push({ key, file: out.bad.file, type: 'application/gzip' });
+  }
+  return { records: out.footer.records, objects };
+}
+
+export async function shipSegment(seg: SegmentRef, plan: ShipPlan, client: S3Client | null, hooks: ShipHooks = {}): Promise<ShippedInfo> {
+  const started = Date.now();
+  const work = join(plan.outDir, String(seg.seq));
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    const { records, objects } = segmentObjects(seg, plan, work);
+    let bytes = 0;
+    for (const o of objects) {
+      if (hooks.toDir !== undefined) {
+        const dest = join(hooks.toDir, o.key);
+        mkdirSync(dirname(dest), { recursive: true });
+        copyFileSync(o.file.path, `${dest}.partial`);
+        renameSync(`${dest}.partial`, dest);
+      } else {
+        if (client === null) throw new Error('no S3 client');
+        await withRetries(`upload ${o.key}`, plan.retry, () => uploadFile(client, plan.s3, o.key, o.file, o.type), (attempt, err, delay) => hooks.onRetry?.(o.key, attempt, err, delay));
+      }
+      bytes += o.file.bytes;
+    }
+    return { seq: seg.seq, keys: objects.map((o) => o.key), records, bytes, ms: Date.now() - started };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `sluice replay <wal-dir>`: recovers a WAL directory (the instance's own after a crash, or a dead
+ * instance's volume mounted elsewhere) and ships every sealed segment with the collector's
+ * deterministic keys, deleting each segment once its objects are confirmed. Running it twice, or
+ * after the instance shipped part of it, creates no duplicates: the same keys are overwritten.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../config/load';
+import { objectKey } from '../ship/key-template';
+import { ensureBucket, makeS3Client } from '../ship/s3-target';
+import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../ship/embedded-s3';
+import { shipSegment } from '../ship/ship-segment';
+import type { ShipPlan } from '../ship/shipper';
+import { s3Settings } from '../ship/start-shipper';
+import { recoverWal } from '../wal/recovery';
+import { FrameKind, SEGMENT_NAME } from '../wal/segment-format';
+import { scanSegmentFile } from '../wal/segment-scanner';
+import { readWalState } from '../wal/wal-state';
+import { CliError } from './cli-error';
+import { Progress } from './progress';
+
+export const REPLAY_USAGE = `Usage: sluice replay <wal-dir> [--dry-run] [--to-dir DIR] [--config FILE]
+
+Recovers every segment of a WAL directory (torn tails cut, unreadable segments quarantined) and
+ships what was not shipped, with the collector's keys, so a second run or a run after a partial
+ship creates no duplicates. Each segment is deleted once its objects are confirmed.
+
+  --dry-run      report what would be shipped (segments, records, keys); change nothing
+  --to-dir DIR   write the files under DIR at their keys instead of uploading
+  --config FILE  the collector's configuration (s3 and ship sections; SLUICE_* overrides apply)
+  --help         this text
+
+The bucket must exist (replay never creates one).`;
+
+export interface ReplayOptions {
+  walDir: string;
+  dryRun: boolean;
+  toDir: string | null;
+  configFile: string | null;
+}
+
+export function parseReplayArgs(argv: readonly string[]): ReplayOptions | 'help' {
+  let walDir: string | null = null;
+  let dryRun = false;
+  let toDir: string | null = null;
+  let configFile: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--help' || a === '-h') return 'help';
+    if (a === '--dry-run') dryRun = true;
+    else if (a === '--to-dir' || a === '--config') {
+      const v = argv[++i];
+      if (v === undefined) throw new CliError(`replay: ${a} needs a value`, 2);
+      if (a === '--to-dir') toDir = v; else configFile = v;
+    } else if (a.startsWith('-')) throw new CliError(`replay: unknown option ${a} (see --help)`, 2);
+    else if (walDir === null) walDir = a;
+    else throw new CliError('replay: one WAL directory at a time', 2);
+  }
+  if (walDir === null) throw new CliError(`replay: which WAL directory?\n${REPLAY_USAGE}`, 2);
+  return { walDir, dryRun, toDir, configFile };
+}
+
+/** The pid in the WAL's collector.pid when that process is alive. */
+function runningCollector(dir: string): number | null {
+  const file = join(dir, 'collector.pid');
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+const quiet = { info: (): void => undefined, warn: (o: object, m: string): void => { process.stderr.write(`${m} ${JSON.stringify(o)}\n`); } };
+
+export async function runReplay(argv: readonly string[], out: (line: string) => void): Promise<number> {
+  const args = parseReplayArgs(argv);
+  if (args === 'help') { out(REPLAY_USAGE); return 0; }
+  const dir = resolve(args.walDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`replay: ${args.walDir} is not a directory`);
+  const owner = runningCollector(dir);
+  if (owner !== null) throw new CliError(`replay: a collector (pid ${owner}) is running on ${args.walDir}; stop it first (it ships its own WAL)`);
+  const { config } = await loadConfig(args.configFile);
+  const names = readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
+  if (names.length === 0 && !existsSync(join(dir, 'wal.state'))) throw new CliError(`replay: ${args.walDir} holds no WAL (no segments, no wal.state)`);
+
+  if (args.dryRun) {
+    const state = readWalState(dir);
+    let total = 0;
+    for (const name of names) {
+      const scan = scanSegmentFile(join(dir, name));
+      if (typeof scan === 'string') { out(JSON.stringify({ segment: name, action: 'quarantine', reason: scan })); continue; }
+      const instance = state?.instanceId ?? scan.header.instanceId;
+      const good = scan.records.filter((r) => r.kind === FrameKind.Good).length;
+      const firstMs = scan.footer?.firstMs || scan.header.createdMs;
+      const ext = config.ship.format === 'lzo' ? 'lzo' : 'gz';
+      const key = objectKey(config.ship.keyTemplate, { prefix: config.s3.prefix, instance, seq: scan.header.seq, firstEventMs: firstMs, ext });
+      total += scan.records.length;
+      out(JSON.stringify({ segment: name, action: scan.records.length === 0 ? 'remove (empty)' : 'ship', state: scan.footer !== null ? 'sealed' : scan.problem === null ? 'open' : `torn: ${scan.problem}`, records: scan.records.length, good, bad: scan.records.length - good, key: good > 0 ? key : null }));
+    }
+    out(JSON.stringify({ dryRun: true, segments: names.length, records: total }));
+    return 0;
+  }
+
+  const report = recoverWal(dir, quiet);
+  for (const q of report.quarantined) out(JSON.stringify({ quarantined: q.file, reason: q.reason }));
+  const s3 = s3Settings(config);
+  let embedded: EmbeddedS3 | null = null;
+  let client = null;
+  if (args.toDir === null) {
+    let endpoint = s3.endpoint;
+    if (endpoint === null) {
+      embedded = await startEmbeddedS3(resolve(config.s3.embeddedDir), config.s3.embeddedPort);
+      endpoint = embedded.endpoint;
+    }
+    client = makeS3Client({ ...s3, endpoint, forcePathStyle: s3.forcePathStyle || embedded !== null }, embedded !== null && process.env['AWS_ACCESS_KEY_ID'] === undefined ? EMBEDDED_CREDENTIALS : undefined);
+    try {
+      await ensureBucket(client, s3.bucket, false);
+    } catch (e) {
+      await embedded?.close();
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (e as Error).name === 'NotFound') throw new CliError(`replay: bucket ${s3.bucket} does not exist at ${endpoint}`);
+      if (status === 403) throw new CliError(`replay: no permission on bucket ${s3.bucket} at ${endpoint} (403)`);
+      throw new CliError(`replay: S3 at ${endpoint} does not answer for bucket ${s3.bucket}: ${(e as Error).message}`);
+    }
+  }
+  const work = mkdtempSync(join(tmpdir(), 'sluice-replay-'));
+  const plan: ShipPlan = {
+    s3: { ...s3, ...(embedded === null ? {} : { endpoint: embedded.endpoint, forcePathStyle: true }) },
+    instanceId: report.instanceId, format: config.ship.format, keyTemplate: config.ship.keyTemplate,
+    prefix: config.s3.prefix, badPrefix: config.s3.badPrefix, outDir: work, concurrency: 1,
+    retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
+  };
+  const totalRecords = report.sealed.reduce((n, s) => n + s.footer.records, 0);
+  const progress = new Progress('replay', totalRecords, 'records');
+  let shipped = 0;
+  try {
+    for (const seg of report.sealed) {
+      const info = await shipSegment({ seq: seg.seq, path: seg.path, firstMs: seg.footer.firstMs }, plan, client, args.toDir === null ? {} : { toDir: resolve(args.toDir) });
+      rmSync(seg.path, { force: true });
+      shipped += info.records;
+      progress.add(info.records);
+      out(JSON.stringify({ segment: seg.seq, records: info.records, keys: info.keys }));
+    }
+  } catch (e) {
+    throw new CliError(`replay: ${(e as Error).message} (segments not yet shipped stay in ${args.walDir})`);
+  } finally {
+    progress.finish();
+    rmSync(work, { recursive: true, force: true });
+    await embedded?.close();
+  }
+  out(JSON.stringify({ segments: report.sealed.length, records: shipped, quarantined: report.quarantined.length, to: args.toDir ?? `s3://${s3.bucket}` }));
+  return 0;
+}
