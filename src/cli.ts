@@ -3,6 +3,7 @@
 import { ConfigError } from './config/load';
 import { runServer } from './server';
 import { CliError } from './tools/cli-error';
+import { runConsolidate } from './tools/consolidate';
 import { runInspect } from './tools/inspect';
 import { runReplay } from './tools/replay';
 
@@ -11,6 +12,7 @@ const USAGE = `Usage: sluice <command> [options]
 Commands:
   server     run the collector (same as node dist/server)
   replay     ship what a WAL directory holds (after a crash, or from a dead instance's volume)
+  consolidate  merge an hour's .lzo files of every instance into one splittable LZO
   inspect    decode a WAL segment, .lzo or .gz file to JSON lines; --verify checks it
 
 Run sluice <command> --help for a command's options.`;
@@ -27,6 +29,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runReplay(rest, out);
     case 'inspect':
       return runInspect(rest, out);
+    case 'consolidate':
+      return runConsolidate(rest, out);
     case undefined:
     case '--help':
     case '-h':
