@@ -2,7 +2,6 @@
 // lzop -t, by a read from every index offset and by record counts; reruns are idempotent, late
 // inputs are merged, --delete-inputs removes only merged inputs; bad input leaves no output.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,18 +11,8 @@ import { writeLzoFile } from '../src/ship/segment-files';
 import { decodeRecord } from './helpers/records';
 import { lzopDecompress, lzopTest, nextMarker, parseBlocks, readIndex, readLzopBlocks } from './helpers/lzo-read';
 import { BUCKET, shipEnv, startS3, type TestS3 } from './helpers/s3';
-import { ROOT } from './helpers/server';
+import { sluice } from './helpers/cli';
 
-function sluice(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 const HOUR = '2026-11-26T08';
 const FOLDER = 'raw/2026/11/26/08';

@@ -2,7 +2,6 @@
 // exactly once (twice run, or after a partial ship); inspect round-trips what was sent and
 // --verify names the byte offset of damage; bad input gets a clear message and no partial output.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,20 +9,9 @@ import { request } from './helpers/http';
 import { decodeRecord } from './helpers/records';
 import { lzopDecompress, lzopTest, parseBlocks } from './helpers/lzo-read';
 import { BUCKET, S3_ENV, shipEnv, startS3, type TestS3 } from './helpers/s3';
-import { ROOT, startServer } from './helpers/server';
+import { startServer } from './helpers/server';
+import { sluice } from './helpers/cli';
 
-/** Runs the CLI without blocking this process (the test's s3rver lives here). */
-function sluice(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
-  });
-}
 
 async function eidsInS3(s3: TestS3): Promise<string[]> {
   const out: string[] = [];

@@ -92,3 +92,24 @@ export function decodeBlock(buf: Buffer, off: number): DecodedBlock {
   }
   return { records, end };
 }
+
+/**
+ * Records of a stream of decompressed pieces (LZO blocks), one elephant-bird block at a time:
+ * a block cut by a piece boundary is carried into the next piece. Memory: one piece plus one block.
+ */
+export function* recordsOfPieces(pieces: Iterable<Buffer>): Generator<Buffer> {
+  let carry: Buffer | null = null;
+  for (const piece of pieces) {
+    const buf: Buffer = carry === null ? piece : Buffer.concat([carry, piece]);
+    let pos = 0;
+    while (buf.length - pos >= 20) {
+      const len = buf.readUInt32LE(pos + 16);
+      if (pos + 20 + len > buf.length) break;
+      const block = decodeBlock(buf, pos);
+      yield* block.records;
+      pos = block.end;
+    }
+    carry = pos < buf.length ? Buffer.from(buf.subarray(pos)) : null;
+  }
+  if (carry !== null) throw new Error(`the data ends inside an elephant-bird block (${carry.length} bytes left)`);
+}

@@ -4,6 +4,7 @@
  * Problems are LzopError with the byte offset.
  */
 import { crc32 } from '@node-rs/crc32';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { adler32 } from './adler32';
 import { lzoDecompress } from './lzo-binding';
 import { LZOP_MAGIC } from './lzop-writer';
@@ -61,15 +62,59 @@ export function readLzopHeader(file: Buffer): LzopHeaderInfo {
   return { flags, headerBytes: off };
 }
 
+/** Random access to the container's bytes: a whole Buffer, or a file read piece by piece. */
+interface ByteSource {
+  length: number;
+  read(off: number, len: number): Buffer;
+}
+
+function bufferSource(buf: Buffer): ByteSource {
+  return { length: buf.length, read: (off, len) => buf.subarray(off, off + len) };
+}
+
+/** Reads a file through its descriptor, so memory holds one block at a time. */
+export function fileSource(fd: number, length: number): ByteSource {
+  return {
+    length,
+    read(off: number, len: number): Buffer {
+      const n = Math.max(0, Math.min(len, length - off));
+      const b = Buffer.allocUnsafe(n);
+      let got = 0;
+      while (got < n) {
+        const r = readSync(fd, b, got, n - got, off + got);
+        if (r === 0) break;
+        got += r;
+      }
+      return b.subarray(0, got);
+    },
+  };
+}
+
 /** Yields every block, checked and decompressed; throws LzopError on the first problem. */
 export function* readLzopBlocks(file: Buffer): Generator<LzopBlock> {
-  const { flags, headerBytes } = readLzopHeader(file);
+  yield* readLzopSource(bufferSource(file));
+}
+
+/** The same for a large file, one block in memory at a time. */
+export function* readLzopFile(path: string): Generator<LzopBlock> {
+  const fd = openSync(path, 'r');
+  try {
+    yield* readLzopSource(fileSource(fd, fstatSync(fd).size));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function* readLzopSource(src0: ByteSource): Generator<LzopBlock> {
+  const head = src0.read(0, Math.min(src0.length, 64 * 1024));
+  const { flags, headerBytes } = readLzopHeader(head);
+  const file = { length: src0.length, readUInt32BE: (o: number): number => src0.read(o, 4).readUInt32BE(0), subarray: (a: number, b?: number): Buffer => src0.read(a, (b ?? src0.length) - a) };
   let off = headerBytes;
   for (;;) {
     if (off + 4 > file.length) throw new LzopError(off, 'file ends before the terminator (truncated)');
     const dst = file.readUInt32BE(off);
     if (dst === 0) {
-      if (off + 4 !== file.length && file.subarray(off + 4).some((b) => b !== 0)) throw new LzopError(off + 4, 'data after the terminator');
+      if (off + 4 !== file.length && file.subarray(off + 4, Math.min(file.length, off + 4 + 65536)).some((b) => b !== 0)) throw new LzopError(off + 4, 'data after the terminator');
       return;
     }
     const blockStart = off;
@@ -79,13 +124,14 @@ export function* readLzopBlocks(file: Buffer): Generator<LzopBlock> {
     off += 8;
     const words = (flags & F_ADLER32_D ? 1 : 0) + (flags & F_CRC32_D ? 1 : 0) + (src < dst ? (flags & F_ADLER32_C ? 1 : 0) + (flags & F_CRC32_C ? 1 : 0) : 0);
     if (off + 4 * words + src > file.length) throw new LzopError(blockStart, 'block runs past the end of the file (truncated)');
-    let w = off;
-    const adlerD = flags & F_ADLER32_D ? file.readUInt32BE((w += 4) - 4) : null;
-    const crcD = flags & F_CRC32_D ? file.readUInt32BE((w += 4) - 4) : null;
-    const adlerC = src < dst && flags & F_ADLER32_C ? file.readUInt32BE((w += 4) - 4) : null;
-    const crcC = src < dst && flags & F_CRC32_C ? file.readUInt32BE((w += 4) - 4) : null;
-    off = w;
-    const stored = file.subarray(off, off + src);
+    const piece = file.subarray(off, off + 4 * words + src);
+    let w = 0;
+    const adlerD = flags & F_ADLER32_D ? piece.readUInt32BE((w += 4) - 4) : null;
+    const crcD = flags & F_CRC32_D ? piece.readUInt32BE((w += 4) - 4) : null;
+    const adlerC = src < dst && flags & F_ADLER32_C ? piece.readUInt32BE((w += 4) - 4) : null;
+    const crcC = src < dst && flags & F_CRC32_C ? piece.readUInt32BE((w += 4) - 4) : null;
+    off += w;
+    const stored = piece.subarray(w, w + src);
     if (adlerC !== null && adler32(stored) !== adlerC) throw new LzopError(blockStart, 'compressed-data Adler-32 mismatch');
     if (crcC !== null && crc32(stored) !== crcC) throw new LzopError(blockStart, 'compressed-data CRC-32 mismatch');
     let data: Buffer;

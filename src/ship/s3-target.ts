@@ -85,20 +85,23 @@ export async function uploadFile(client: S3Client, s: S3Settings, key: string, f
     ...(s.sse === 'aws:kms' && s.kmsKeyId !== null ? { SSEKMSKeyId: s.kmsKeyId } : {}),
     ...(s.storageClass === null ? {} : { StorageClass: s.storageClass as PutObjectCommandInput['StorageClass'] }),
   };
-  let expectedEtag: string;
+  // Accepted ETags: the MD5 of the bytes (single PUT; also what some S3-compatible servers give a
+  // multipart object) or AWS's multipart form md5(part md5s)-N. With SSE-KMS, AWS ETags are not
+  // an MD5 at all: there the size is compared, and S3 itself checked Content-MD5 on single PUTs.
+  const accepted = new Set<string>([file.md5]);
   if (file.bytes <= s.multipartThreshold) {
     const body = readFileSync(file.path);
     await client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length, ContentMD5: Buffer.from(file.md5, 'hex').toString('base64') }));
-    expectedEtag = file.md5;
   } else {
     const upload = new Upload({ client, params: { ...params, Body: createReadStream(file.path) }, partSize: s.partSize, queueSize: 2, leavePartsOnError: false });
     await upload.done();
-    expectedEtag = multipartEtag(file.path, file.bytes, s.partSize);
+    accepted.add(multipartEtag(file.path, file.bytes, s.partSize));
   }
   const head = await client.send(new HeadObjectCommand({ Bucket: s.bucket, Key: key }));
   const etag = (head.ETag ?? '').replace(/"/g, '');
-  if (head.ContentLength !== file.bytes || etag !== expectedEtag) {
-    throw new UploadVerificationError(`s3://${s.bucket}/${key}: stored ${head.ContentLength} bytes ETag ${etag}, sent ${file.bytes} bytes ETag ${expectedEtag}`);
+  const etagOk = s.sse === 'aws:kms' || accepted.has(etag);
+  if (head.ContentLength !== file.bytes || !etagOk) {
+    throw new UploadVerificationError(`s3://${s.bucket}/${key}: stored ${head.ContentLength} bytes ETag ${etag}, sent ${file.bytes} bytes ETag ${[...accepted].join(' or ')}`);
   }
 }
 

@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../config/load';
-import { decodeBlock, encodeBlock, RECORDS_PER_BLOCK } from '../lzo/elephant-bird';
-import { LzopError, readLzopBlocks } from '../lzo/lzop-reader';
+import { encodeBlock, RECORDS_PER_BLOCK, recordsOfPieces } from '../lzo/elephant-bird';
+import { LzopError, readLzopBlocks, readLzopFile } from '../lzo/lzop-reader';
 import { LzopWriter } from '../lzo/lzop-writer';
 import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../ship/embedded-s3';
 import { objectKey } from '../ship/key-template';
@@ -87,7 +87,8 @@ async function getObject(ctx: Ctx, key: string): Promise<Buffer | null> {
   return withRetries(`get ${key}`, ctx.retry, async () => {
     try {
       const r = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.s3.bucket, Key: key }));
-      return Buffer.from(await r.Body!.transformToByteArray());
+      const bytes = await r.Body!.transformToByteArray();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404 || (e as Error).name === 'NoSuchKey') return null;
@@ -96,29 +97,15 @@ async function getObject(ctx: Ctx, key: string): Promise<Buffer | null> {
   }, () => undefined);
 }
 
-/** Records of one .lzo, every checksum checked. */
-function lzoRecords(file: Buffer, key: string): Buffer[] {
-  const parts: Buffer[] = [];
+/** Records of an .lzo (a Buffer or a file path), every checksum checked, one block at a time. */
+function* lzoRecords(source: Buffer | string, key: string): Generator<Buffer> {
+  const blocks = typeof source === 'string' ? readLzopFile(source) : readLzopBlocks(source);
   try {
-    for (const b of readLzopBlocks(file)) parts.push(b.data);
+    yield* recordsOfPieces((function* pieces() { for (const b of blocks) yield b.data; })());
   } catch (e) {
-    if (e instanceof LzopError) throw new CliError(`consolidate: ${key}: ${e.message}`);
-    throw e;
+    if (e instanceof CliError) throw e;
+    throw new CliError(`consolidate: ${key}: ${(e as Error).message}`);
   }
-  const stream = Buffer.concat(parts);
-  const records: Buffer[] = [];
-  let pos = 0;
-  while (pos < stream.length) {
-    let block;
-    try {
-      block = decodeBlock(stream, pos);
-    } catch (e) {
-      throw new CliError(`consolidate: ${key}: ${(e as Error).message}`);
-    }
-    records.push(...block.records);
-    pos = block.end;
-  }
-  return records;
 }
 
 async function consolidateHour(ctx: Ctx, hourMs: number, keyTemplate: string, prefix: string, deleteInputs: boolean): Promise<void> {
@@ -159,11 +146,11 @@ async function consolidateHour(ctx: Ctx, hourMs: number, keyTemplate: string, pr
       for (const src of sources) {
         const file = await getObject(ctx, src.key);
         if (file === null) throw new CliError(`consolidate: ${src.key} disappeared while consolidating`);
-        const recs = lzoRecords(file, src.key);
-        if (src.previous && recs.length !== manifest!.records) throw new CliError(`consolidate: ${outKey} holds ${recs.length} records, its manifest says ${manifest!.records}`);
-        for (const r of recs) { push(r); checksum = crc32c(r, checksum); }
-        count += recs.length;
-        if (!src.previous) inputsMeta.push({ key: src.key, records: recs.length });
+        let n = 0;
+        for (const r of lzoRecords(file, src.key)) { push(r); checksum = crc32c(r, checksum); n++; }
+        if (src.previous && n !== manifest!.records) throw new CliError(`consolidate: ${outKey} holds ${n} records, its manifest says ${manifest!.records}`);
+        count += n;
+        if (!src.previous) inputsMeta.push({ key: src.key, records: n });
         progress.add(1);
       }
       if (pending.length > 0) writer.write(encodeBlock(pending));
@@ -173,10 +160,10 @@ async function consolidateHour(ctx: Ctx, hourMs: number, keyTemplate: string, pr
       progress.finish();
       writeFileSync(`${outPath}.index`, writer.index());
       // Read the output back before it replaces anything.
-      const again = lzoRecords(readFileSync(outPath), outPath);
+      let againCount = 0;
       let againSum = 0;
-      for (const r of again) againSum = crc32c(r, againSum);
-      if (again.length !== count || againSum !== checksum) throw new CliError(`consolidate: the output holds ${again.length} records (checksum ${againSum}), the inputs ${count} (checksum ${checksum}); nothing uploaded`);
+      for (const r of lzoRecords(outPath, outPath)) { againSum = crc32c(r, againSum); againCount++; }
+      if (againCount !== count || againSum !== checksum) throw new CliError(`consolidate: the output holds ${againCount} records (checksum ${againSum}), the inputs ${count} (checksum ${checksum}); nothing uploaded`);
       const file = { path: outPath, bytes, md5: md5.digest('hex') };
       const idx = readFileSync(`${outPath}.index`);
       const idxFile = { path: `${outPath}.index`, bytes: idx.length, md5: createHash('md5').update(idx).digest('hex') };
