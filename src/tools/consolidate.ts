@@ -21,11 +21,10 @@ import { loadConfig } from '../config/load';
 import { encodeBlock, RECORDS_PER_BLOCK, recordsOfPieces } from '../lzo/elephant-bird';
 import { LzopError, readLzopBlocks, readLzopFile } from '../lzo/lzop-reader';
 import { LzopWriter } from '../lzo/lzop-writer';
-import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../ship/embedded-s3';
 import { objectKey } from '../ship/key-template';
-import { ensureBucket, makeS3Client, uploadFile, withRetries, type RetryPolicy, type S3Settings } from '../ship/s3-target';
-import { s3Settings } from '../ship/start-shipper';
+import { uploadFile, withRetries, type RetryPolicy, type S3Settings } from '../ship/s3-target';
 import { CliError } from './cli-error';
+import { openS3Session } from './s3-session';
 import { Progress } from './progress';
 
 export const CONSOLIDATE_USAGE = `Usage: sluice consolidate --hour YYYY-MM-DDTHH [--to-hour YYYY-MM-DDTHH] [--delete-inputs] [--config FILE]
@@ -216,26 +215,13 @@ export async function runConsolidate(argv: readonly string[], out: (line: string
   if (to < from) throw new CliError('consolidate: --to-hour is before --hour', 2);
   if ((to - from) / 3_600_000 > 24 * 366) throw new CliError('consolidate: at most a year of hours per run', 2);
   const { config } = await loadConfig(configFile);
-  let s3 = s3Settings(config);
-  let embedded: EmbeddedS3 | null = null;
-  if (s3.endpoint === null) {
-    embedded = await startEmbeddedS3(config.s3.embeddedDir, config.s3.embeddedPort);
-    s3 = { ...s3, endpoint: embedded.endpoint, forcePathStyle: true };
-  }
-  const client = makeS3Client(s3, embedded !== null && process.env['AWS_ACCESS_KEY_ID'] === undefined ? EMBEDDED_CREDENTIALS : undefined);
+  const session = await openS3Session(config, 'consolidate');
+  const { client, s3 } = session;
   try {
-    try {
-      await ensureBucket(client, s3.bucket, false);
-    } catch (e) {
-      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404 || (e as Error).name === 'NotFound') throw new CliError(`consolidate: bucket ${s3.bucket} does not exist at ${s3.endpoint}`);
-      if (status === 403) throw new CliError(`consolidate: no permission on bucket ${s3.bucket} at ${s3.endpoint} (403)`);
-      throw new CliError(`consolidate: S3 at ${s3.endpoint} does not answer for bucket ${s3.bucket}: ${(e as Error).message}`);
-    }
     const ctx: Ctx = { client, s3, out, retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay } };
     for (let h = from; h <= to; h += 3_600_000) await consolidateHour(ctx, h, config.ship.keyTemplate, config.s3.prefix, deleteInputs);
   } finally {
-    await embedded?.close();
+    await session.close();
   }
   return 0;
 }

@@ -9,8 +9,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load';
 import { objectKey } from '../ship/key-template';
-import { ensureBucket, makeS3Client } from '../ship/s3-target';
-import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../ship/embedded-s3';
 import { shipSegment } from '../ship/ship-segment';
 import type { ShipPlan } from '../ship/shipper';
 import { s3Settings } from '../ship/start-shipper';
@@ -19,6 +17,7 @@ import { FrameKind, SEGMENT_NAME } from '../wal/segment-format';
 import { scanSegmentFile } from '../wal/segment-scanner';
 import { readWalState } from '../wal/wal-state';
 import { CliError } from './cli-error';
+import { openS3Session } from './s3-session';
 import { Progress } from './progress';
 
 export const REPLAY_USAGE = `Usage: sluice replay <wal-dir> [--dry-run] [--to-dir DIR] [--config FILE]
@@ -109,29 +108,10 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
 
   const report = recoverWal(dir, quiet);
   for (const q of report.quarantined) out(JSON.stringify({ quarantined: q.file, reason: q.reason }));
-  const s3 = s3Settings(config);
-  let embedded: EmbeddedS3 | null = null;
-  let client = null;
-  if (args.toDir === null) {
-    let endpoint = s3.endpoint;
-    if (endpoint === null) {
-      embedded = await startEmbeddedS3(resolve(config.s3.embeddedDir), config.s3.embeddedPort);
-      endpoint = embedded.endpoint;
-    }
-    client = makeS3Client({ ...s3, endpoint, forcePathStyle: s3.forcePathStyle || embedded !== null }, embedded !== null && process.env['AWS_ACCESS_KEY_ID'] === undefined ? EMBEDDED_CREDENTIALS : undefined);
-    try {
-      await ensureBucket(client, s3.bucket, false);
-    } catch (e) {
-      await embedded?.close();
-      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404 || (e as Error).name === 'NotFound') throw new CliError(`replay: bucket ${s3.bucket} does not exist at ${endpoint}`);
-      if (status === 403) throw new CliError(`replay: no permission on bucket ${s3.bucket} at ${endpoint} (403)`);
-      throw new CliError(`replay: S3 at ${endpoint} does not answer for bucket ${s3.bucket}: ${(e as Error).message}`);
-    }
-  }
+  const session = args.toDir === null ? await openS3Session(config, 'replay') : null;
   const work = mkdtempSync(join(tmpdir(), 'sluice-replay-'));
   const plan: ShipPlan = {
-    s3: { ...s3, ...(embedded === null ? {} : { endpoint: embedded.endpoint, forcePathStyle: true }) },
+    s3: session?.s3 ?? s3Settings(config),
     instanceId: report.instanceId, format: config.ship.format, keyTemplate: config.ship.keyTemplate,
     prefix: config.s3.prefix, badPrefix: config.s3.badPrefix, outDir: work, concurrency: 1,
     retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
@@ -141,7 +121,7 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
   let shipped = 0;
   try {
     for (const seg of report.sealed) {
-      const info = await shipSegment({ seq: seg.seq, path: seg.path, firstMs: seg.footer.firstMs }, plan, client, args.toDir === null ? {} : { toDir: resolve(args.toDir) });
+      const info = await shipSegment({ seq: seg.seq, path: seg.path, firstMs: seg.footer.firstMs }, plan, session?.client ?? null, args.toDir === null ? {} : { toDir: resolve(args.toDir) });
       rmSync(seg.path, { force: true });
       shipped += info.records;
       progress.add(info.records);
@@ -152,8 +132,8 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
   } finally {
     progress.finish();
     rmSync(work, { recursive: true, force: true });
-    await embedded?.close();
+    await session?.close();
   }
-  out(JSON.stringify({ segments: report.sealed.length, records: shipped, quarantined: report.quarantined.length, to: args.toDir ?? `s3://${s3.bucket}` }));
+  out(JSON.stringify({ segments: report.sealed.length, records: shipped, quarantined: report.quarantined.length, to: args.toDir ?? `s3://${config.s3.bucket}` }));
   return 0;
 }
