@@ -87,6 +87,14 @@ t.test('replay --to-dir, and bad input', async (t) => {
   t.equal(missing.status, 1);
   t.match(missing.stderr, /^sluice: replay: bucket no-such-bucket does not exist at http:\/\/127\.0\.0\.1:\d+/);
   t.ok(readdirSync(crashed.walDir).some((n) => n.endsWith('.seg')), 'the WAL is untouched');
+  const http = await import('node:http');
+  const deny = http.createServer((req, res) => { req.resume(); res.writeHead(403, { 'Content-Type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'); });
+  await new Promise<void>((r) => deny.listen(0, '127.0.0.1', r));
+  t.teardown(() => deny.close());
+  const denied = await sluice(['replay', crashed.walDir], shipEnv({ endpoint: `http://127.0.0.1:${(deny.address() as { port: number }).port}` }));
+  t.equal(denied.status, 1);
+  t.match(denied.stderr, /^sluice: replay: no permission on bucket sluice-test at http:\/\/127\.0\.0\.1:\d+ \(403\)/, 'no permission: a clear message');
+  t.ok(readdirSync(crashed.walDir).some((n) => n.endsWith('.seg')), 'the WAL is untouched');
   t.match((await sluice(['replay', '/nonexistent/dir'])).stderr, /is not a directory/);
   t.match((await sluice(['replay', mkdtempSync(join(tmpdir(), 'empty-'))])).stderr, /holds no WAL/);
   t.equal((await sluice(['replay'])).status, 2, 'missing argument exits 2');
@@ -100,9 +108,15 @@ t.test('replay --to-dir, and bad input', async (t) => {
 t.test('inspect round-trips what was sent; --verify names the offset of damage', async (t) => {
   const s3 = await startS3();
   t.teardown(() => s3.stop());
-  const s = await startServer({ env: shipEnv(s3, 2), config: { wal: { maxRecordBytes: 2000 } } });
+  // Interval 6 s: the segment rolls at about 5 s, after all of this traffic, so one .lzo holds it all.
+  const s = await startServer({ env: shipEnv(s3, 6), config: { wal: { maxRecordBytes: 2000 } } });
   t.teardown(() => s.stop());
   for (let i = 0; i < 250; i++) await request(s.port, { path: `/i?e=pv&eid=i${i}`, headers: [['User-Agent', `UA ${i} (X11)`], ['Referer', 'https://ref.example/']] });
+  // And what a real tracker sends.
+  const { newTracker, buildStructEvent } = await import('@snowplow/node-tracker');
+  const tracker = newTracker({ namespace: 'insp', appId: 'inspect-app', encodeBase64: false }, { endpoint: `127.0.0.1:${s.port}`, protocol: 'http', eventMethod: 'post', bufferSize: 1 });
+  tracker.track(buildStructEvent({ category: 'tools', action: 'inspect-me', label: 'zoë' }));
+  await tracker.flush();
   await request(s.port, { path: `/i?e=pv&eid=big&pad=${'z'.repeat(3000)}` });
   const segs = readdirSync(s.walDir).filter((n) => n.endsWith('.seg'));
   const seg = await sluice(['inspect', join(s.walDir, segs[segs.length - 1]!)]);
@@ -127,6 +141,11 @@ t.test('inspect round-trips what was sent; --verify names the offset of damage',
   t.equal(row!['path'], '/i');
   t.equal(row!['schema'], 'iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-0');
   t.ok(Array.isArray(row!['headers']), 'headers decoded');
+  const tp2 = rows.find((x) => x['path'] === '/com.snowplowanalytics.snowplow/tp2');
+  t.ok(tp2 !== undefined, 'the tracker\'s POST is there');
+  const ev = (JSON.parse(String(tp2!['body'])) as { data: Array<Record<string, string>> }).data[0]!;
+  t.same([ev['e'], ev['se_ca'], ev['se_ac'], ev['se_la'], ev['aid']], ['se', 'tools', 'inspect-me', 'zoë', 'inspect-app'], 'inspect shows exactly what the tracker sent');
+  t.match(String(tp2!['contentType']), /^application\/json/);
   const count = await sluice(['inspect', lzoPath, '--count']);
   t.match(count.stdout, /"records":2\d\d/);
   const verify = await sluice(['inspect', lzoPath, '--verify']);
