@@ -156,3 +156,16 @@ t.test('multipart uploads, SSE-KMS and storage class reach S3', async (t) => {
   }, 60_000, 1000);
   t.same(all.sort(), sent.sort(), 'every event exactly once');
 });
+
+t.test('an acknowledged event is in S3 within SLUICE_SHIP_INTERVAL_S', async (t) => {
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  const interval = 6;
+  const s = await server({}, shipEnv(s3, interval));
+  const r = await request(s.port, { path: '/i?e=pv&eid=deadline' });
+  const acked = Date.now();
+  t.equal(r.status, 200);
+  await waitFor('the event in S3', async () => ((await s3.list('raw/')).some((o) => o.Key!.endsWith('.lzo')) ? true : null), 30_000, 100);
+  const took = Date.now() - acked;
+  t.ok(took <= interval * 1000, `in S3 ${took} ms after its 200 (interval ${interval} s; the segment rolls at ${interval * 1000 - Math.min(5000, interval * 200)} ms)`);
+});
