@@ -11,7 +11,7 @@ import { lzopDecompress, lzopTest, nextMarker, parseBlocks, readIndex, readLzopB
 import { shipEnv, startS3, waitFor } from './helpers/s3';
 import { serverPool, walPayloads } from './helpers/server';
 import { FrameKind } from '../src/wal/segment-format';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -101,8 +101,17 @@ t.test('gzip format: one base64 record per line', async (t) => {
   const s = await server({ ship: { format: 'gzip' } }, shipEnv(s3));
   for (let i = 0; i < 20; i++) await request(s.port, { path: `/i?e=pv&eid=g${i}` });
   const objs = await waitFor('gzip object', async () => { const l = (await s3.list('raw/')).filter((o) => o.Key!.endsWith('.gz')); return l.length > 0 ? l : null; });
-  const lines = gunzipSync(await s3.get(objs[0]!.Key!)).toString().trim().split('\n');
+  const gz = await s3.get(objs[0]!.Key!);
+  const lines = gunzipSync(gz).toString().trim().split('\n');
   t.same(lines.flatMap((l) => eidsOf(Buffer.from(l, 'base64'))).sort(), Array.from({ length: 20 }, (_, i) => `g${i}`).sort());
+  // sluice inspect reads the gzip format too.
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-gz-')), 'x.gz');
+  writeFileSync(path, gz);
+  const { sluice } = await import('./helpers/cli');
+  const r = await sluice(['inspect', path]);
+  t.equal(r.status, 0, r.stderr);
+  const qs = r.stdout.trim().split('\n').map((l) => new URLSearchParams((JSON.parse(l) as { querystring: string }).querystring).get('eid'));
+  t.same(qs.sort(), Array.from({ length: 20 }, (_, i) => `g${i}`).sort(), 'inspect decodes every gzip record');
 });
 
 t.test('the embedded S3 port already taken: a clear error, exit 1', async (t) => {
