@@ -75,6 +75,9 @@ t.test('300 files into one', async (t) => {
   t.same(left.sort(), [`${FOLDER}/consolidated-2026112608.lzo`, `${FOLDER}/consolidated-2026112608.lzo.index`, `${FOLDER}/consolidated-2026112608.lzo.manifest.json`], 'only the output remains');
   const empty = await sluice(['consolidate', '--hour', '2026-11-26T09'], env);
   t.match(empty.stdout, /nothing to consolidate/);
+  const range = await sluice(['consolidate', '--hour', '2026-11-26T07', '--to-hour', '2026-11-26T09'], env);
+  t.equal(range.status, 0, range.stderr);
+  t.same(range.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { hour: string }).hour), ['2026112607', '2026112608', '2026112609'], 'a range does every hour in order');
 });
 
 t.test('bad input leaves no output', async (t) => {
