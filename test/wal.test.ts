@@ -1,7 +1,7 @@
 // The write-ahead log in process: appends, rolls, seals, recovery of torn and corrupt segments,
 // sequence numbers, and the bounds that make it refuse records.
 import t from 'tap';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recoverWal } from '../src/wal/recovery';
 import { FrameKind, HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_NAME, segmentFileName } from '../src/wal/segment-format';

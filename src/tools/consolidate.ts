@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../config/load';
 import { encodeBlock, RECORDS_PER_BLOCK, recordsOfPieces } from '../lzo/elephant-bird';
-import { LzopError, readLzopBlocks, readLzopFile } from '../lzo/lzop-reader';
+import { readLzopBlocks, readLzopFile } from '../lzo/lzop-reader';
 import { LzopWriter } from '../lzo/lzop-writer';
 import { objectKey } from '../ship/key-template';
 import { uploadFile, withRetries, type RetryPolicy, type S3Settings } from '../ship/s3-target';
