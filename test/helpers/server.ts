@@ -66,7 +66,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   let out = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // never leave a half-started server behind
+      reject(new Error(`server did not start:\n${out}`));
+    }, 15_000);
     const onData = (d: Buffer): void => {
       out += d.toString();
       const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
