@@ -116,7 +116,9 @@ export class ShipperThread {
   /** Ships what is pending for at most `ms`; true when everything went out. */
   drain(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      this.drainResolve = resolve;
+      // The worker answers within `ms`; the timer only guards against a worker that cannot.
+      const guard = setTimeout(() => resolve(false), ms + 5000);
+      this.drainResolve = (idle) => { clearTimeout(guard); resolve(idle); };
       const msg: ToShipper = { type: 'drain', ms };
       this.worker.postMessage(msg);
     });
