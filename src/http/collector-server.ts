@@ -8,7 +8,7 @@ import type { CollectorConfig } from '../config/types';
 import type { RecordSerializer, SerializeWaiter } from '../payload/record-serializer';
 import type { Serialized } from '../payload/split-batch';
 import type { CommitWaiter, RecordSink } from '../wal/record-sink';
-import { addHeader, type CapturedRequest, emptyCapturedRequest } from './captured-request';
+import { addHeader, type CapturedRequest, emptyCapturedRequest, headerValue } from './captured-request';
 import { renderPeer } from './client-ip';
 import type { CollectorService, ResponsePlan } from './collector-service';
 import { statusText } from './static-responses';
@@ -280,8 +280,8 @@ export class CollectorServer {
 }
 
 function headerNumber(req: CapturedRequest, lower: string): number | null {
-  const i = req.names.indexOf(lower);
-  if (i < 0) return null;
-  const n = Number(req.values[i]);
+  const v = headerValue(req, lower);
+  if (v === null) return null;
+  const n = Number(v);
   return Number.isFinite(n) ? n : null;
 }

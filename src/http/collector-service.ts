@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CollectorConfig } from '../config/types';
 import type { RecordJob } from '../payload/record-job';
-import type { CapturedRequest } from './captured-request';
+import { type CapturedRequest, headerValue } from './captured-request';
 import { chooseCookieDomain, findCookie, isCookieValue, SetCookieRenderer } from './cookies';
 import { parseOrigin } from './origin';
 import { queryParam } from './query';
@@ -229,8 +229,7 @@ export class CollectorService {
     const target = `${req.path}?${req.query === '' ? marker : `${req.query}&${marker}`}`;
     const protoHeader = this.cfg.cookieBounce.forwardedProtocolHeader;
     if (protoHeader !== null && req.host !== null) {
-      const i = req.names.indexOf(protoHeader.toLowerCase());
-      const proto = i < 0 ? null : req.values[i]!.trim().toLowerCase();
+      const proto = headerValue(req, protoHeader.toLowerCase())?.trim().toLowerCase() ?? null;
       if ((proto === 'http' || proto === 'https') && /^[A-Za-z0-9.\-:[\]]+$/.test(req.host)) return `${proto}://${req.host}${target}`;
     }
     return target;
