@@ -3,7 +3,7 @@
  * so rolling to a new segment never waits for disk allocation, and writing into the mapping
  * can never hit an unallocated block (SIGBUS on a full disk). ENOSPC is reported, not thrown.
  */
-import { close, fdatasync, open, rmSync, write } from 'node:fs';
+import { close, closeSync, fdatasync, fdatasyncSync, open, openSync, rmSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const CHUNK = Buffer.alloc(1024 * 1024);
@@ -15,8 +15,21 @@ export class Preallocator {
   private closed = false;
   readonly path: string;
 
-  constructor(dir: string, private readonly size: number, private readonly onReady: () => void) {
+  constructor(dir: string, private readonly size: number) {
     this.path = join(dir, 'spare.tmp');
+  }
+
+  /** Prepares the spare synchronously: at start, before anything is served. */
+  fillNowSync(): void {
+    if (this.ready) return;
+    const fd = openSync(this.path, 'w');
+    try {
+      for (let pos = 0; pos < this.size; pos += CHUNK.length) writeSync(fd, CHUNK, 0, Math.min(CHUNK.length, this.size - pos), pos);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.ready = true;
   }
 
   /** True when a spare file can be taken. */
@@ -60,7 +73,6 @@ export class Preallocator {
               if (e2 !== null) { this.lastError = e2; return; }
               this.lastError = null;
               this.ready = true;
-              this.onReady();
             });
           });
           return;

@@ -71,7 +71,6 @@ export interface RecoveryLog {
 export function recoverWal(dir: string, log: RecoveryLog): RecoveryReport {
   mkdirSync(dir, { recursive: true });
   rmSync(join(dir, 'spare.tmp'), { force: true });
-  rmSync(join(dir, 'first.tmp'), { force: true });
   rmSync(join(dir, 'wal.state.tmp'), { force: true });
   const state = readWalState(dir);
   const report: RecoveryReport = { instanceId: state?.instanceId ?? '', nextSeq: state?.nextSeq ?? 0, sealed: [], recovered: [], quarantined: [], removedEmpty: [] };

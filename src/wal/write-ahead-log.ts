@@ -5,7 +5,7 @@
  * syncs slower than the bound, no room to roll, a failed sync) it refuses records, so the front
  * end answers 503 and /health says why. It accepts again by itself once the condition clears.
  */
-import { closeSync, fdatasyncSync, mkdirSync, openSync, renameSync, rmSync, statfs, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statfs } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Durability } from '../config/types';
 import { GroupCommit } from './group-commit';
@@ -59,8 +59,10 @@ export class WriteAheadLog implements RecordSink {
       this.failure = err;
       opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
     }, opts.syncDelayMs);
-    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, () => undefined);
-    this.active = this.openSegment(this.preallocateNowSync());
+    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes);
+    // The first segment is allocated synchronously at start (nothing is served yet).
+    this.prealloc.fillNowSync();
+    this.active = this.openSegment(this.prealloc.take());
     this.prealloc.ensure();
     this.timer = setInterval(() => this.check(), CHECK_MS);
     this.timer.unref();
@@ -73,22 +75,6 @@ export class WriteAheadLog implements RecordSink {
     if (minimum < 1024) throw new Error(`wal.segmentBytes ${opts.segmentBytes} is too small`);
     const report = recoverWal(opts.dir, opts.log);
     return new WriteAheadLog(opts, report);
-  }
-
-  /** The first segment is allocated synchronously at start (nothing is served yet). */
-  private preallocateNowSync(): string {
-    const path = join(this.opts.dir, 'first.tmp');
-    const fd = openSync(path, 'w');
-    try {
-      const chunk = Buffer.alloc(1024 * 1024);
-      for (let pos = 0; pos < this.opts.segmentBytes; pos += chunk.length) {
-        writeSync(fd, chunk, 0, Math.min(chunk.length, this.opts.segmentBytes - pos), pos);
-      }
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    return path;
   }
 
   private openSegment(spare: string): SegmentWriter {
