@@ -65,13 +65,41 @@ function writeWhole(path: string, data: Buffer): LocalFile {
   return f.close();
 }
 
+/**
+ * A splittable LZO file written record by record: elephant-bird blocks of 100 records in an lzop
+ * container, then its .lzo.index beside it. Memory: one block of records and one LZO block.
+ */
+export class LzoFileWriter {
+  private readonly out: HashingFile;
+  private readonly lzop: LzopWriter;
+  private pending: Buffer[] = [];
+
+  constructor(readonly path: string, mtimeSeconds: number) {
+    this.out = new HashingFile(path);
+    this.lzop = new LzopWriter(this.out, mtimeSeconds);
+  }
+
+  add(record: Buffer): void {
+    this.pending.push(record);
+    if (this.pending.length === RECORDS_PER_BLOCK) {
+      this.lzop.write(encodeBlock(this.pending));
+      this.pending = [];
+    }
+  }
+
+  finish(): { file: LocalFile; index: LocalFile } {
+    if (this.pending.length > 0) this.lzop.write(encodeBlock(this.pending));
+    this.pending = [];
+    this.lzop.finish();
+    return { file: this.out.close(), index: writeWhole(`${this.path}.index`, this.lzop.index()) };
+  }
+}
+
 /** Writes records as LZO + index; returns the files. */
 export function writeLzoFile(records: readonly Buffer[], path: string, mtimeSeconds: number): { file: LocalFile; index: LocalFile } {
-  const out = new HashingFile(path);
-  const lzop = new LzopWriter(out, mtimeSeconds);
-  for (let i = 0; i < records.length; i += RECORDS_PER_BLOCK) lzop.write(encodeBlock(records.slice(i, i + RECORDS_PER_BLOCK)));
-  lzop.finish();
-  return { file: out.close(), index: writeWhole(`${path}.index`, lzop.index()) };
+  const w = new LzoFileWriter(path, mtimeSeconds);
+  for (const r of records) w.add(r);
+  return w.finish();
 }
 
 export function buildSegmentOutputs(segmentPath: string, outDir: string, baseName: string, format: ShipFormat): SegmentOutputs {

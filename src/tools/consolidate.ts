@@ -12,17 +12,16 @@
  * merges only inputs that arrived later, together with the existing output.
  */
 import { crc32c } from '@node-rs/crc32';
-import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../config/load';
-import { encodeBlock, RECORDS_PER_BLOCK, recordsOfPieces } from '../lzo/elephant-bird';
+import { recordsOfPieces } from '../lzo/elephant-bird';
 import { readLzopBlocks, readLzopFile } from '../lzo/lzop-reader';
-import { LzopWriter } from '../lzo/lzop-writer';
 import { objectKey } from '../ship/key-template';
 import { uploadFile, withRetries, type RetryPolicy, type S3Settings } from '../ship/s3-target';
+import { LzoFileWriter } from '../ship/segment-files';
 import { CliError } from './cli-error';
 import { openS3Session } from './s3-session';
 import { Progress } from './progress';
@@ -132,42 +131,26 @@ async function consolidateHour(ctx: Ctx, hourMs: number, keyTemplate: string, pr
       let checksum = 0;
       const inputsMeta: Manifest['inputs'] = manifest === null ? [] : [...manifest.inputs];
       const outPath = join(work, 'out.lzo');
-      const fd = openSync(outPath, 'w');
-      const md5 = createHash('md5');
-      let bytes = 0;
-      const sink = { write: (c: Buffer): void => { let o = 0; while (o < c.length) o += writeSync(fd, c, o); md5.update(c); bytes += c.length; } };
-      const writer = new LzopWriter(sink, Math.floor(hourMs / 1000));
-      let pending: Buffer[] = [];
-      const push = (r: Buffer): void => {
-        pending.push(r);
-        if (pending.length === RECORDS_PER_BLOCK) { writer.write(encodeBlock(pending)); pending = []; }
-      };
+      const writer = new LzoFileWriter(outPath, Math.floor(hourMs / 1000));
       for (const src of sources) {
         const file = await getObject(ctx, src.key);
         if (file === null) throw new CliError(`consolidate: ${src.key} disappeared while consolidating`);
         let n = 0;
-        for (const r of lzoRecords(file, src.key)) { push(r); checksum = crc32c(r, checksum); n++; }
+        for (const r of lzoRecords(file, src.key)) { writer.add(r); checksum = crc32c(r, checksum); n++; }
         if (src.previous && n !== manifest!.records) throw new CliError(`consolidate: ${outKey} holds ${n} records, its manifest says ${manifest!.records}`);
         count += n;
         if (!src.previous) inputsMeta.push({ key: src.key, records: n });
         progress.add(1);
       }
-      if (pending.length > 0) writer.write(encodeBlock(pending));
-      writer.finish();
-      fsyncSync(fd);
-      closeSync(fd);
+      const { file, index } = writer.finish();
       progress.finish();
-      writeFileSync(`${outPath}.index`, writer.index());
       // Read the output back before it replaces anything.
       let againCount = 0;
       let againSum = 0;
       for (const r of lzoRecords(outPath, outPath)) { againSum = crc32c(r, againSum); againCount++; }
       if (againCount !== count || againSum !== checksum) throw new CliError(`consolidate: the output holds ${againCount} records (checksum ${againSum}), the inputs ${count} (checksum ${checksum}); nothing uploaded`);
-      const file = { path: outPath, bytes, md5: md5.digest('hex') };
-      const idx = readFileSync(`${outPath}.index`);
-      const idxFile = { path: `${outPath}.index`, bytes: idx.length, md5: createHash('md5').update(idx).digest('hex') };
       await withRetries(`upload ${outKey}`, ctx.retry, () => uploadFile(ctx.client, ctx.s3, outKey, file, 'application/x-lzop'), () => undefined);
-      await withRetries(`upload ${outKey}.index`, ctx.retry, () => uploadFile(ctx.client, ctx.s3, `${outKey}.index`, idxFile, 'application/octet-stream'), () => undefined);
+      await withRetries(`upload ${outKey}.index`, ctx.retry, () => uploadFile(ctx.client, ctx.s3, `${outKey}.index`, index, 'application/octet-stream'), () => undefined);
       const next: Manifest = { output: outKey, records: count, checksum, inputs: inputsMeta };
       await withRetries(`upload ${manifestKey}`, ctx.retry, () => ctx.client.send(new PutObjectCommand({ Bucket: ctx.s3.bucket, Key: manifestKey, Body: JSON.stringify(next), ContentType: 'application/json' })), () => undefined);
       for (const k of fresh) merged.add(k);
