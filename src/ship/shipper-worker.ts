@@ -9,8 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 // The AWS SDK is pinned to a release that supports Node 20 (package.json); its notice about
 // later releases needing Node 22 is for whoever upgrades it, not a runtime problem.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-import { EMBEDDED_CREDENTIALS, type EmbeddedS3, startEmbeddedS3 } from './embedded-s3';
-import { ensureBucket, makeS3Client } from './s3-target';
+import { connectS3 } from './s3-connection';
+import { ensureBucket } from './s3-target';
 import { Shipper, type SegmentRef, type ShipPlan } from './shipper';
 
 export interface ShipperWorkerData extends ShipPlan {
@@ -51,14 +51,8 @@ async function main(): Promise<void> {
   } catch (e) {
     log.warn({ err: (e as Error).message }, 'cannot lower the shipper thread priority');
   }
-  let embedded: EmbeddedS3 | null = null;
-  let s3 = d.s3;
-  if (s3.endpoint === null) {
-    embedded = await startEmbeddedS3(d.embeddedDir, d.embeddedPort);
-    s3 = { ...s3, endpoint: embedded.endpoint, forcePathStyle: true };
-  }
-  const hasEnvCredentials = process.env['AWS_ACCESS_KEY_ID'] !== undefined || process.env['AWS_PROFILE'] !== undefined;
-  const client = makeS3Client(s3, embedded !== null && !hasEnvCredentials ? EMBEDDED_CREDENTIALS : undefined);
+  const conn = await connectS3(d.s3, d.embeddedDir, d.embeddedPort);
+  const { client, s3 } = conn;
   const pending: SegmentRef[] = [];
   let shipper: Shipper | null = null;
   port.on('message', (m: ToShipper) => {
@@ -68,7 +62,7 @@ async function main(): Promise<void> {
       void (shipper === null ? Promise.resolve(false) : shipper.waitIdle(m.ms)).then((idle) => send({ type: 'drained', idle }));
     } else if (m.type === 'stop') {
       shipper?.stop();
-      void (embedded === null ? Promise.resolve() : embedded.close()).finally(() => {
+      void conn.close().finally(() => {
         send({ type: 'stopped' });
         port.close();
       });
@@ -89,7 +83,7 @@ async function main(): Promise<void> {
   for (const seg of pending) shipper.enqueue(seg);
   const s = shipper;
   setInterval(() => send({ type: 'stats', stats: { ...s.stats } }), 1000).unref();
-  send({ type: 'ready', endpoint: embedded?.endpoint ?? s3.endpoint });
+  send({ type: 'ready', endpoint: s3.endpoint });
 }
 
 process.on('uncaughtException', (e) => send({ type: 'startFailed', error: e.message }));
