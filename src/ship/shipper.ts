@@ -51,7 +51,6 @@ export interface ShipperStats {
 
 export class Shipper {
   private readonly queue: SegmentRef[] = [];
-  private readonly active = new Set<number>();
   private readonly known = new Set<number>();
   private idleWaiters: Array<() => void> = [];
   private stopped = false;
@@ -70,23 +69,18 @@ export class Shipper {
     this.pump();
   }
 
-  /** First-event times of everything not shipped yet. */
-  pendingFirstMs(): number[] {
-    return [...this.queue.map((s) => s.firstMs), ...this.activeRefs.map((s) => s.firstMs)];
-  }
-
-  private activeRefs: SegmentRef[] = [];
+  /** Segments being shipped (at most `concurrency`). */
+  private active: SegmentRef[] = [];
 
   private pump(): void {
-    while (!this.stopped && this.active.size < this.o.concurrency && this.queue.length > 0) {
+    while (!this.stopped && this.active.length < this.o.concurrency && this.queue.length > 0) {
       const seg = this.queue.shift()!;
-      this.active.add(seg.seq);
-      this.activeRefs.push(seg);
+      this.active.push(seg);
       void this.ship(seg);
     }
     this.stats.queued = this.queue.length;
-    this.stats.inProgress = this.active.size;
-    if (this.queue.length === 0 && this.active.size === 0) {
+    this.stats.inProgress = this.active.length;
+    if (this.queue.length === 0 && this.active.length === 0) {
       const w = this.idleWaiters;
       this.idleWaiters = [];
       for (const f of w) f();
@@ -119,14 +113,13 @@ export class Shipper {
   }
 
   private finish(seg: SegmentRef): void {
-    this.active.delete(seg.seq);
-    this.activeRefs = this.activeRefs.filter((s) => s.seq !== seg.seq);
+    this.active = this.active.filter((s) => s.seq !== seg.seq);
     this.pump();
   }
 
   /** Resolves when nothing is queued or in progress, or after `ms`; true when idle. */
   waitIdle(ms: number): Promise<boolean> {
-    if (this.queue.length === 0 && this.active.size === 0) return Promise.resolve(true);
+    if (this.queue.length === 0 && this.active.length === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), ms);
       this.idleWaiters.push(() => { clearTimeout(timer); resolve(true); });
