@@ -36,7 +36,7 @@ function waitPort(port, ms = 15000) {
 /** Starts `node dist/server.js` pinned to CPU 0 with env; resolves { pid, stop }. */
 async function startSluice(env, port, args = []) {
   const child = spawn('taskset', ['-c', process.env.SERVER_CPUS || '0', process.execPath, path.join(ROOT, 'dist', 'server.js'), ...args], {
-    env: { ...process.env, SLUICE_PORT: String(port), SLUICE_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, SLUICE_PORT: String(port), SLUICE_ADMIN_PORT: '0', SLUICE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitPort(port);

@@ -8,6 +8,11 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config/load';
 import { logger } from './ops/logger';
 import { Lifecycle } from './ops/lifecycle';
+import { AdminServer } from './ops/admin-server';
+import { CollectorMetrics } from './ops/collector-metrics';
+import { ProcessMetrics } from './ops/process-metrics';
+import { RequestMetrics } from './ops/request-metrics';
+import { WalMetrics } from './ops/wal-metrics';
 import { ARTIFACT, VERSION } from './ops/version';
 import { InlineSerializer, PoolSerializer, type RecordSerializer } from './payload/record-serializer';
 import { WriteAheadLog } from './wal/write-ahead-log';
@@ -23,8 +28,10 @@ Options:
                   sections wal, ship, s3, admin beside it)
   --help          show this help
 
-Environment overrides: SLUICE_PORT (8080), SLUICE_WAL_DIR (./data/wal), SLUICE_DURABILITY
-(fsync|none), SLUICE_LOG_LEVEL (info).`;
+Environment overrides: SLUICE_PORT (8080), SLUICE_ADMIN_PORT (9090), SLUICE_WAL_DIR (./data/wal),
+SLUICE_S3_ENDPOINT (unset: embedded S3 in SLUICE_EMBEDDED_S3_DIR, ./data/s3), SLUICE_S3_BUCKET
+(sluice-raw), SLUICE_S3_PREFIX (raw), SLUICE_SHIP_INTERVAL_S (60), SLUICE_DURABILITY (fsync|none),
+SLUICE_LOG_LEVEL (info). Every setting: docs/configuration.md.`;
 
 export interface ServerArgs { configFile: string | null }
 
@@ -60,6 +67,16 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   // uWS must be loaded after the environment is final.
   const uws = await import('uWebSockets.js');
   const syncDelay = Number(process.env['SLUICE_FAULT_SYNC_DELAY_MS'] ?? '0');
+  // Fault injection for tests: block the event loop for this long every 1.5 s.
+  const loopBlock = Number(process.env['SLUICE_FAULT_LOOP_BLOCK_MS'] ?? '0');
+  if (loopBlock > 0) {
+    setInterval(() => {
+      const until = Date.now() + loopBlock;
+      while (Date.now() < until) { /* busy */ }
+    }, 1500).unref();
+  }
+  const walMetrics = new WalMetrics();
+  const processMetrics = new ProcessMetrics();
   const w = config.wal;
   const shipIntervalMs = config.ship.intervalSeconds * 1000;
   // The open segment rolls early enough for its upload to finish within the ship interval.
@@ -67,7 +84,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   const sink = WriteAheadLog.open({
     dir: w.dir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: rollAgeMs,
     maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
-    maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger,
+    maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger, observer: walMetrics,
   });
   // Marks the WAL as in use, so `sluice replay` refuses to ship it under a running collector.
   const pidFile = join(w.dir, 'collector.pid');
@@ -79,7 +96,9 @@ export async function runServer(argv: readonly string[]): Promise<void> {
     process.stderr.write(`sluice: ${why}${hint}\n`);
     process.exit(1);
   }) : null;
-  const lifecycle = new Lifecycle(sink, shipper, config.ship.maxLag);
+  const lifecycle = new Lifecycle(sink, shipper, { maxLagMs: config.ship.maxLag, maxEventLoopDelayMs: config.admin.maxEventLoopDelay }, () => processMetrics.lastSecondMaxDelayMs);
+  const requestMetrics = new RequestMetrics(config.collector.paths);
+  const metrics = new CollectorMetrics({ requests: requestMetrics, walMetrics, wal: sink, shipper, process: processMetrics, lifecycle });
   const service = new CollectorService(config.collector, lifecycle);
   const recordContext = {
     collector: `${ARTIFACT}-${VERSION}-${sink.name}`,
@@ -96,10 +115,22 @@ export async function runServer(argv: readonly string[]): Promise<void> {
     sink,
     uws,
     onError: (err) => logger.error({ err }, 'request handler failed'),
+    observer: requestMetrics,
   });
-  const port = await server.listen(config.collector.interface, config.collector.port);
+  let adminPort: number | null = null;
+  const admin = config.admin.enabled ? new AdminServer(metrics, lifecycle, (err) => logger.error({ err }, 'admin request failed')) : null;
+  if (admin !== null) {
+    try {
+      adminPort = await admin.listen(config.admin.interface, config.admin.port);
+    } catch (e) {
+      throw new StartError(`cannot listen on the admin port ${config.admin.interface}:${config.admin.port}: ${(e as Error).message} (set SLUICE_ADMIN_PORT or admin.port)`);
+    }
+  }
+  const port = await server.listen(config.collector.interface, config.collector.port).catch((e: unknown) => {
+    throw new StartError(`${(e as Error).message} (set SLUICE_PORT or collector.port)`);
+  });
   lifecycle.phase = 'serving';
-  logger.info({ port, version: VERSION, walDir: w.dir, durability: w.durability, serializer: w.serializer, instanceId: sink.instanceId, shipping: config.ship.enabled }, 'listening');
+  logger.info({ port, adminPort, adminInterface: admin === null ? null : config.admin.interface, version: VERSION, walDir: w.dir, durability: w.durability, serializer: w.serializer, instanceId: sink.instanceId, shipping: config.ship.enabled }, 'listening');
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -127,6 +158,8 @@ export async function runServer(argv: readonly string[]): Promise<void> {
             await shipper.stop();
           }
           server.close();
+          admin?.close();
+          processMetrics.close();
           logger.info('stopped');
           process.exit(0);
         })();
@@ -138,11 +171,19 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** A start-up failure with a message for the operator (port taken, ...): exit 1, no stack. */
+class StartError extends Error {}
+
 function main(): void {
   runServer(process.argv.slice(2)).catch((err: unknown) => {
     if (err instanceof ConfigError) {
       process.stderr.write(`sluice: ${err.message}\n`);
       process.exit(2);
+    }
+    if (err instanceof StartError) {
+      logger.fatal(err.message);
+      process.stderr.write(`sluice: ${err.message}\n`);
+      process.exit(1);
     }
     logger.fatal({ err }, 'failed to start');
     process.exit(1);

@@ -162,6 +162,9 @@ function crossChecks(c: SluiceConfig): void {
   if (keyProblem !== null) throw new ConfigError('ship.keyTemplate', keyProblem);
   if (c.s3.sse === 'aws:kms' && c.s3.kmsKeyId === null) throw new ConfigError('s3.kmsKeyId', 'required when s3.sse is aws:kms');
   if (c.ship.partSize > c.ship.multipartThreshold) throw new ConfigError('ship.partSize', 'must not exceed ship.multipartThreshold');
+  if (c.admin.enabled && c.admin.port !== 0 && c.admin.port === c.collector.port) {
+    throw new ConfigError('admin.port', `must differ from collector.port (${c.collector.port}): metrics never go on the public port`);
+  }
   if (c.collector.doNotTrackCookie.enabled) {
     try {
       new RegExp(c.collector.doNotTrackCookie.value);

@@ -159,4 +159,10 @@ export const SCHEMA: Section = section('Sluice configuration', {
     embeddedDir: { kind: 'string', default: './data/s3', env: 'SLUICE_EMBEDDED_S3_DIR', doc: 'Directory of the embedded S3.' },
     embeddedPort: { kind: 'int', default: 4569, min: 0, max: 65535, env: 'SLUICE_EMBEDDED_S3_PORT', doc: 'Loopback port of the embedded S3 (0: any free port).' },
   }),
+  admin: section('The admin port: Prometheus /metrics, /health with every check, the /status page', {
+    enabled: { kind: 'bool', default: true, doc: 'Serve the admin port.' },
+    interface: { kind: 'string', default: '127.0.0.1', pattern: /^[0-9A-Fa-f:.]+$/, doc: 'Address the admin port binds to: loopback unless set (metrics and the status page are for the instance\'s operators).' },
+    port: { kind: 'int', default: 9090, min: 0, max: 65535, env: 'SLUICE_ADMIN_PORT', doc: 'Admin HTTP port (0 picks a free port); must differ from the public port.' },
+    maxEventLoopDelay: { kind: 'duration', default: 1000, min: 10, max: 600_000, doc: '/health turns unhealthy while the largest event-loop delay of the last second exceeds this.' },
+  }),
 });

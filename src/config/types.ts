@@ -93,9 +93,17 @@ export interface S3Config {
   embeddedPort: number;
 }
 
+export interface AdminConfig {
+  enabled: boolean;
+  interface: string;
+  port: number;
+  maxEventLoopDelay: number;
+}
+
 export interface SluiceConfig {
   collector: CollectorConfig;
   wal: WalConfig;
   ship: ShipConfig;
   s3: S3Config;
+  admin: AdminConfig;
 }

@@ -4,6 +4,7 @@
  * when the sink says they are durable.
  */
 import { isUtf8 } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import type { CollectorConfig } from '../config/types';
 import type { RecordSerializer, SerializeWaiter } from '../payload/record-serializer';
 import type { Serialized } from '../payload/split-batch';
@@ -30,10 +31,11 @@ class Exchange implements SerializeWaiter, CommitWaiter {
   chunks: Buffer[] = [];
   received = 0;
   plan: ResponsePlan | null = null;
+  /** performance.now() at capture: monotonic, so a clock step cannot fire or hold a timeout. */
   startedAt: number;
 
   constructor(readonly server: CollectorServer, readonly res: HttpResponse, readonly req: CapturedRequest) {
-    this.startedAt = Date.now();
+    this.startedAt = performance.now();
   }
 
   onSerialized(records: Serialized | null, err: Error | null): void {
@@ -57,6 +59,26 @@ export interface CollectorServerOptions {
   sink: RecordSink;
   uws: Uws;
   onError: (err: unknown) => void;
+  /** Hears of every answer (metrics); none by default. */
+  observer?: ExchangeObserver;
+}
+
+/** What the front end reports of each request, once, when it is answered or aborted. */
+export interface ExchangeObserver {
+  /**
+   * `stored`: the request had records to store (its latency is request to acknowledgement);
+   * `bodyBytes`: body bytes received; `startedAt`: performance.now() at capture.
+   */
+  answered(req: CapturedRequest, status: number, stored: boolean, bodyBytes: number, startedAt: number): void;
+  /** The client went away before its answer. */
+  aborted(req: CapturedRequest, stored: boolean): void;
+}
+
+const NO_OBSERVER: ExchangeObserver = { answered: () => undefined, aborted: () => undefined };
+
+/** The numeric code of a status line such as `200 OK`. */
+function statusCode(line: string): number {
+  return (line.charCodeAt(0) - 48) * 100 + (line.charCodeAt(1) - 48) * 10 + (line.charCodeAt(2) - 48);
 }
 
 /** Interval of the timeout sweeps (body read, response). */
@@ -73,8 +95,10 @@ export class CollectorServer {
   private sweepTimer: NodeJS.Timeout | null = null;
   private connections = 0;
   private port = -1;
+  private readonly observer: ExchangeObserver;
 
   constructor(private readonly opts: CollectorServerOptions) {
+    this.observer = opts.observer ?? NO_OBSERVER;
     this.app = opts.uws.App();
     this.app.filter((res, count) => {
       this.connections += Number(count);
@@ -143,6 +167,7 @@ export class CollectorServer {
     res.onAborted(() => {
       ex.aborted = true;
       this.reading.delete(ex);
+      if (!ex.answered) this.observer.aborted(ex.req, ex.plan !== null);
     });
     // Request line: METHOD SP target SP HTTP/1.1
     const lineLength = method.length + 1 + path.length + (query === '' ? 0 : query.length + 1) + 9;
@@ -239,6 +264,7 @@ export class CollectorServer {
     const skip = ex.answered || ex.aborted;
     this.finish(ex);
     if (skip) return;
+    this.observer.answered(ex.req, statusCode(plan.status), ex.plan !== null, ex.received, ex.startedAt);
     const res = ex.res;
     res.cork(() => {
       res.writeStatus(plan.status);
@@ -253,6 +279,7 @@ export class CollectorServer {
     const skip = ex.answered || ex.aborted;
     this.finish(ex);
     if (skip) return;
+    this.observer.answered(ex.req, status, ex.plan !== null, ex.received, ex.startedAt);
     const res = ex.res;
     res.cork(() => {
       res.writeStatus(statusText(status)).writeHeader('Content-Type', TEXT_UTF8).end(body, close);
@@ -261,7 +288,7 @@ export class CollectorServer {
 
   /** Times out slow bodies (408, connection closed) and unacknowledged events (408). */
   private sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     const net = this.opts.config.networking;
     for (const ex of this.reading) {
       if (now - ex.startedAt <= net.bodyReadTimeout) continue;

@@ -17,6 +17,15 @@ export interface ShipperLog {
   error(o: object, m: string): void;
 }
 
+/** One segment confirmed in S3. */
+export interface ShippedSegment {
+  seq: number;
+  records: number;
+  bytes: number;
+  /** From the start of its upload to confirmation, ms. */
+  ms: number;
+}
+
 export class ShipperThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, number>();
@@ -29,6 +38,7 @@ export class ShipperThread {
   private stoppedResolve: (() => void) | null = null;
 
   private stopping = false;
+  private readonly shippedListeners: Array<(s: ShippedSegment) => void> = [];
 
   /** `onFatal` is called when the shipper cannot run at all (the process should stop). */
   constructor(private readonly wal: WriteAheadLog, data: ShipperWorkerData, private readonly log: ShipperLog, private readonly archiveDir: string | null, private readonly onFatal: (why: string) => void) {
@@ -61,6 +71,10 @@ export class ShipperThread {
     setInterval(sweep, Math.min(3_600_000, Math.max(1000, retentionMs / 10))).unref();
   }
 
+  onShipped(listener: (s: ShippedSegment) => void): void {
+    this.shippedListeners.push(listener);
+  }
+
   private send(s: SealedSegment): void {
     this.pending.set(s.seq, s.footer.firstMs);
     const msg: ToShipper = { type: 'segment', seg: { seq: s.seq, path: s.path, firstMs: s.footer.firstMs } };
@@ -84,6 +98,7 @@ export class ShipperThread {
         this.pending.delete(m.seq);
         this.wal.release(m.seq, this.archiveDir);
         this.log.info({ seq: m.seq, keys: m.keys, records: m.records, bytes: m.bytes, ms: m.ms }, 'segment shipped');
+        for (const l of this.shippedListeners) l({ seq: m.seq, records: m.records, bytes: m.bytes, ms: m.ms });
         break;
       case 'stats':
         this.stats = m.stats;

@@ -5,6 +5,7 @@
  * created or renamed), then answers its whole group. No timers on this path.
  */
 import { fdatasync, fsync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { CommitWaiter } from './record-sink';
 
 export interface SyncTarget {
@@ -19,6 +20,9 @@ export interface GroupCommitStats {
   lastGroupSize: number;
 }
 
+/** Hears of every completed sync: its duration (µs), the requests and the records it answered. */
+export type SyncListener = (us: number, waiters: number, records: number) => void;
+
 export class GroupCommit {
   private waiters: CommitWaiter[] = [];
   private waitingRecords = 0;
@@ -32,7 +36,12 @@ export class GroupCommit {
   readonly stats: GroupCommitStats = { syncs: 0, lastSyncMs: 0, lastGroupSize: 0 };
 
   /** `onError` hears of a failed sync once per failure, before the group is answered. */
-  constructor(private readonly dirFd: number, private readonly onError: (err: Error) => void, private readonly syncDelayMs: () => number = () => 0) {}
+  constructor(
+    private readonly dirFd: number,
+    private readonly onError: (err: Error) => void,
+    private readonly syncDelayMs: () => number = () => 0,
+    private readonly onSynced: SyncListener = () => undefined,
+  ) {}
 
   /** Marks a file as written (to be synced by the next group). */
   touch(target: SyncTarget): void {
@@ -57,8 +66,8 @@ export class GroupCommit {
   }
 
   /** Milliseconds the running sync has taken so far (0 when idle). */
-  runningMs(now: number): number {
-    return this.inFlight ? now - this.syncStartedAt : 0;
+  runningMs(): number {
+    return this.inFlight ? performance.now() - this.syncStartedAt : 0;
   }
 
   get pendingWaiters(): number {
@@ -92,7 +101,7 @@ export class GroupCommit {
       return;
     }
     this.inFlight = true;
-    this.syncStartedAt = Date.now();
+    this.syncStartedAt = performance.now();
     const waiters = this.waiters;
     this.syncingRecords = this.waitingRecords;
     this.waitingRecords = 0;
@@ -105,9 +114,11 @@ export class GroupCommit {
     let i = 0;
     const finish = (err: Error | null): void => {
       this.inFlight = false;
+      const ms = performance.now() - this.syncStartedAt;
       this.stats.syncs++;
-      this.stats.lastSyncMs = Date.now() - this.syncStartedAt;
+      this.stats.lastSyncMs = ms;
       this.stats.lastGroupSize = waiters.length;
+      this.onSynced(ms * 1000, waiters.length, this.syncingRecords);
       this.syncingRecords = 0;
       if (err === null) for (const t of targets) t.synced?.();
       else this.onError(err);

@@ -6,9 +6,10 @@
  * end answers 503 and /health says why. It accepts again by itself once the condition clears.
  */
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, statfs } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { basename, join } from 'node:path';
 import type { Durability } from '../config/types';
-import { GroupCommit } from './group-commit';
+import { GroupCommit, type SyncListener } from './group-commit';
 import { Preallocator } from './preallocator';
 import type { CommitWaiter, RecordSink } from './record-sink';
 import { recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
@@ -28,6 +29,21 @@ export interface WalOptions {
   /** Fault injection (tests): delay before each sync, read at every sync. */
   syncDelayMs?: () => number;
   log: RecoveryLog;
+  /** Hears of appends and syncs (metrics). */
+  observer?: WalObserver;
+}
+
+export interface WalObserver {
+  /** One submit appended `good` and `bad` records of `bytes` in total, taking `us` microseconds. */
+  appended(good: number, bad: number, bytes: number, us: number): void;
+  synced: SyncListener;
+}
+
+/** Counters of the WAL's life in this process. */
+export interface WalCounters {
+  segmentsSealed: number;
+  segmentsReleased: number;
+  refusedSubmits: number;
 }
 
 const CHECK_MS = 250;
@@ -47,6 +63,7 @@ export class WriteAheadLog implements RecordSink {
   private failure: Error | null = null;
   private closing = false;
   private readonly sealedListeners: Array<(s: SealedSegment) => void> = [];
+  readonly counters: WalCounters = { segmentsSealed: 0, segmentsReleased: 0, refusedSubmits: 0 };
 
   private constructor(private readonly opts: WalOptions, report: RecoveryReport) {
     this.recovery = report;
@@ -58,7 +75,7 @@ export class WriteAheadLog implements RecordSink {
       if (this.failure !== null) return;
       this.failure = err;
       opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
-    }, opts.syncDelayMs);
+    }, opts.syncDelayMs, opts.observer?.synced);
     this.prealloc = new Preallocator(opts.dir, opts.segmentBytes);
     // The first segment is allocated synchronously at start (nothing is served yet).
     this.prealloc.fillNowSync();
@@ -100,6 +117,7 @@ export class WriteAheadLog implements RecordSink {
     const i = this.sealed.findIndex((s) => s.seq === seq);
     if (i < 0) return;
     const [s] = this.sealed.splice(i, 1);
+    this.counters.segmentsReleased++;
     if (archiveDir === null) {
       rmSync(s!.path, { force: true });
     } else {
@@ -112,6 +130,16 @@ export class WriteAheadLog implements RecordSink {
   /** Append time of the open segment's first record, 0 when it has none. */
   openSegmentFirstMs(): number {
     return this.active.records > 0 ? this.active.firstAppendMs : 0;
+  }
+
+  /** Free bytes on the WAL's file system at the last check (Infinity before the first). */
+  get freeDiskBytes(): number {
+    return this.freeBytes;
+  }
+
+  /** Records appended and not yet covered by a completed sync. */
+  get pendingRecords(): number {
+    return this.commit.pendingRecords;
   }
 
   /** Bytes in sealed segments plus the open one: what is not shipped yet. */
@@ -130,9 +158,10 @@ export class WriteAheadLog implements RecordSink {
     if (this.freeBytes < this.opts.minFreeBytes) return `free disk ${this.freeBytes} bytes is below the floor of ${this.opts.minFreeBytes}`;
     const unshipped = this.unshippedBytes();
     if (unshipped > this.opts.maxUnshippedBytes) return `unshipped WAL bytes ${unshipped} exceed the cap of ${this.opts.maxUnshippedBytes}`;
-    const running = this.commit.runningMs(Date.now());
-    if (running > this.opts.maxSyncLatencyMs) return `a WAL sync has been running for ${running} ms (bound ${this.opts.maxSyncLatencyMs} ms)`;
-    if (this.commit.stats.lastSyncMs > this.opts.maxSyncLatencyMs) return `the last WAL sync took ${this.commit.stats.lastSyncMs} ms (bound ${this.opts.maxSyncLatencyMs} ms)`;
+    const running = this.commit.runningMs();
+    if (running > this.opts.maxSyncLatencyMs) return `a WAL sync has been running for ${Math.round(running)} ms (bound ${this.opts.maxSyncLatencyMs} ms)`;
+    const last = this.commit.stats.lastSyncMs;
+    if (last > this.opts.maxSyncLatencyMs) return `the last WAL sync took ${Math.round(last)} ms (bound ${this.opts.maxSyncLatencyMs} ms)`;
     return null;
   }
 
@@ -142,19 +171,23 @@ export class WriteAheadLog implements RecordSink {
 
   submit(good: readonly Buffer[], bad: readonly Buffer[], waiter: CommitWaiter): boolean {
     const n = good.length + bad.length;
-    if (this.commit.pendingRecords + n > this.opts.maxPendingRecords) return false;
-    if (this.refusal() !== null) return false;
+    if (this.commit.pendingRecords + n > this.opts.maxPendingRecords || this.refusal() !== null) {
+      this.counters.refusedSubmits++;
+      return false;
+    }
+    const t0 = performance.now();
     let bytes = 0;
     for (const r of good) bytes += r.length;
     for (const r of bad) bytes += r.length;
-    if (!this.active.fits(bytes + n * 9)) {
-      if (!this.prealloc.available) return false;
-      if (!this.roll()) return false;
+    if (!this.active.fits(bytes + n * 9) && !this.roll()) {
+      this.counters.refusedSubmits++;
+      return false;
     }
     const now = Date.now();
     const seg = this.active;
     for (const r of good) seg.append(FrameKind.Good, r, now);
     for (const r of bad) seg.append(FrameKind.Bad, r, now);
+    this.opts.observer?.appended(good.length, bad.length, bytes, (performance.now() - t0) * 1000);
     if (this.opts.durability === 'none') {
       waiter.onCommitted(null);
       return true;
@@ -170,6 +203,7 @@ export class WriteAheadLog implements RecordSink {
     if (old.records === 0 || !this.prealloc.available) return false;
     const footer = old.seal();
     const info: SealedSegment = { seq: old.seq, path: old.path, header: old.header, footer, bytes: old.size };
+    this.counters.segmentsSealed++;
     this.commit.touch({
       fd: old.fd,
       synced: () => {
@@ -205,6 +239,7 @@ export class WriteAheadLog implements RecordSink {
     const last = this.active;
     if (last.records > 0) {
       const footer = last.seal();
+      this.counters.segmentsSealed++;
       this.commit.touch({ fd: last.fd, synced: () => { this.sealed.push({ seq: last.seq, path: last.path, header: last.header, footer, bytes: last.size }); } });
       await this.commit.flush();
       last.close();

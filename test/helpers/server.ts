@@ -21,6 +21,8 @@ export interface StartOptions {
 
 export interface RunningServer {
   port: number;
+  /** The admin port (metrics, health detail, status page); null when disabled. */
+  adminPort: number | null;
   walDir: string;
   proc: ChildProcess;
   /** Everything the process printed so far. */
@@ -59,12 +61,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const proc = spawn(process.execPath, args, {
     env: {
       ...process.env, SLUICE_PORT: '0', SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(16 * 1024 * 1024),
-      SLUICE_EMBEDDED_S3_PORT: '0', SLUICE_EMBEDDED_S3_DIR: join(dir, 's3'), ...opts.env,
+      SLUICE_EMBEDDED_S3_PORT: '0', SLUICE_EMBEDDED_S3_DIR: join(dir, 's3'), SLUICE_ADMIN_PORT: '0', ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  let adminPort: number | null = null;
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL'); // never leave a half-started server behind
@@ -76,6 +79,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       const shipping = !/"shipping":false/.test(out);
       if (m !== null && (!shipping || opts.waitShipper === false || /"msg":"shipper ready"/.test(out))) {
         clearTimeout(timer);
+        const a = /"adminPort":(\d+)/.exec(out);
+        adminPort = a === null ? null : Number(a[1]);
         resolve(Number(m[1]));
       }
     };
@@ -90,6 +95,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const badFrames = (): Buffer[] => walPayloads(walDir, FrameKind.Bad);
   return {
     port,
+    adminPort,
     walDir,
     proc,
     output: () => out,

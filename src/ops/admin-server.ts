@@ -1,0 +1,78 @@
+/**
+ * The admin port (loopback by default, never the public port): GET /metrics (Prometheus),
+ * /health (every check, JSON; 200 or 503), /status (the live page) and /status.json.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CollectorMetrics } from './collector-metrics';
+import type { Lifecycle } from './lifecycle';
+import { PROMETHEUS_CONTENT_TYPE } from './prometheus-text';
+import { STATUS_PAGE_HTML } from './status-page';
+
+export class AdminServer {
+  private readonly server: Server;
+
+  constructor(private readonly metrics: CollectorMetrics, private readonly lifecycle: Lifecycle, private readonly onError: (err: unknown) => void) {
+    this.server = createServer((req, res) => {
+      try {
+        this.route(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!, res);
+      } catch (err) {
+        onError(err);
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('Internal Server Error\n');
+      }
+    });
+    // The admin port serves operators and scrapers: small requests, short timeouts.
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 10_000;
+    this.server.keepAliveTimeout = 5_000;
+    this.server.maxHeadersCount = 100;
+  }
+
+  private route(method: string, path: string, res: import('node:http').ServerResponse): void {
+    if (method !== 'GET' && method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n');
+      return;
+    }
+    const send = (status: number, type: string, body: string): void => {
+      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+      res.end(method === 'HEAD' ? undefined : body);
+    };
+    switch (path) {
+      case '/metrics':
+        send(200, PROMETHEUS_CONTENT_TYPE, this.metrics.prometheus());
+        return;
+      case '/health': {
+        const checks = this.lifecycle.checks();
+        const healthy = checks.every((c) => c.ok);
+        send(healthy ? 200 : 503, 'application/json', `${JSON.stringify({ healthy, phase: this.lifecycle.phase, checks })}\n`);
+        return;
+      }
+      case '/':
+      case '/status':
+        send(200, 'text/html; charset=utf-8', STATUS_PAGE_HTML);
+        return;
+      case '/status.json':
+        send(200, 'application/json', JSON.stringify(this.metrics.status()));
+        return;
+      default:
+        send(404, 'text/plain; charset=utf-8', 'Not Found: try /metrics, /health or /status\n');
+    }
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        this.server.on('error', this.onError);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): void {
+    this.server.close();
+    this.server.closeAllConnections();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Per-request figures from the front end: answers by endpoint, method and status, aborts, body
+ * bytes, and the request-to-acknowledgement latency of requests that stored records. No
+ * allocation per request: nested maps of counters keyed by values the request already holds.
+ */
+import { performance } from 'node:perf_hooks';
+import type { CapturedRequest } from '../http/captured-request';
+import type { ExchangeObserver } from '../http/collector-server';
+import { WindowedHistogram } from './windowed-histogram';
+import type { PrometheusText } from './prometheus-text';
+
+export const ENDPOINTS = ['pixel', 'tp2', 'vendor', 'redirect', 'preflight', 'health', 'other'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+const TP2 = '/com.snowplowanalytics.snowplow/tp2';
+
+/** The endpoint label of a request (custom `paths` count as what they map to). */
+export function endpointOf(method: string, path: string, customPaths: Readonly<Record<string, string>>): Endpoint {
+  if (method === 'options') return 'preflight';
+  if (path === '/i' || path === '/ice.png') return 'pixel';
+  const target = customPaths[path] ?? path;
+  if (target === TP2) return 'tp2';
+  if (target.startsWith('/r/')) return 'redirect';
+  if (path === '/health' || path === '/healthcheck' || path === '/sink-health') return 'health';
+  const slash = target.indexOf('/', 1);
+  if (slash > 1 && slash < target.length - 1 && target.indexOf('/', slash + 1) < 0) return 'vendor';
+  return 'other';
+}
+
+type StatusCounts = Map<number, number>;
+
+export class RequestMetrics implements ExchangeObserver {
+  /** Per endpoint index: method → status → count. */
+  private readonly answers: Array<Map<string, StatusCounts>> = ENDPOINTS.map(() => new Map());
+  private readonly abortsByEndpoint = new Float64Array(ENDPOINTS.length);
+  private bodyBytes = 0;
+  /** Requests that stored records and were acknowledged with a 200 (for rates on the status page). */
+  acknowledged = 0;
+  readonly ackLatency = new WindowedHistogram();
+
+  constructor(private readonly customPaths: Readonly<Record<string, string>>) {}
+
+  answered(req: CapturedRequest, status: number, stored: boolean, bodyBytes: number, startedAt: number): void {
+    const e = ENDPOINTS.indexOf(endpointOf(req.method, req.path, this.customPaths));
+    const byMethod = this.answers[e]!;
+    let byStatus = byMethod.get(req.method);
+    if (byStatus === undefined) {
+      // Methods are few (uWS accepts only tokens); bound the map anyway.
+      if (byMethod.size >= 16) byStatus = this.otherMethod(byMethod);
+      else byMethod.set(req.method, (byStatus = new Map()));
+    }
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    this.bodyBytes += bodyBytes;
+    if (stored) {
+      this.ackLatency.record((performance.now() - startedAt) * 1000);
+      if (status === 200 || status === 302) this.acknowledged++;
+    }
+  }
+
+  aborted(req: CapturedRequest): void {
+    this.abortsByEndpoint[ENDPOINTS.indexOf(endpointOf(req.method, req.path, this.customPaths))]!++;
+  }
+
+  private otherMethod(byMethod: Map<string, StatusCounts>): StatusCounts {
+    let m = byMethod.get('other');
+    if (m === undefined) byMethod.set('other', (m = new Map()));
+    return m;
+  }
+
+  render(out: PrometheusText): void {
+    out.family('sluice_http_requests_total', 'counter', 'Requests answered, by endpoint, method and status.');
+    ENDPOINTS.forEach((endpoint, i) => {
+      for (const [method, byStatus] of this.answers[i]!) {
+        for (const [status, n] of byStatus) out.sample('sluice_http_requests_total', n, { endpoint, method: method.toUpperCase(), status: String(status) });
+      }
+    });
+    out.family('sluice_http_requests_aborted_total', 'counter', 'Requests whose client went away before the answer, by endpoint.');
+    ENDPOINTS.forEach((endpoint, i) => out.sample('sluice_http_requests_aborted_total', this.abortsByEndpoint[i]!, { endpoint }));
+    out.single('sluice_http_request_body_bytes_total', 'counter', 'Request body bytes received.', this.bodyBytes);
+    out.single('sluice_http_acknowledged_total', 'counter', 'Requests whose records were stored and acknowledged (200, or 302 for redirects).', this.acknowledged);
+    out.summary('sluice_ack_latency_seconds', 'Request to acknowledgement for requests that store records (quantiles over the last minute; 1 is the maximum).', this.ackLatency.snapshot(), 1e6);
+  }
+}
