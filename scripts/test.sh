@@ -8,6 +8,9 @@ need=()
 command -v thrift >/dev/null 2>&1 || need+=(thrift-compiler)
 command -v lzop >/dev/null 2>&1 || need+=(lzop)
 command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing test prerequisites: ${need[*]}"
