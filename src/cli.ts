@@ -17,7 +17,16 @@ Commands:
 
 Run sluice <command> --help for a command's options.`;
 
-const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+// A reader that goes away (`sluice inspect f | head`) ends the output, not the command: replay
+// and consolidate finish their uploads, inspect its checks, with the same exit code.
+let stdoutClosed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  stdoutClosed = true;
+});
+const out = (line: string): void => {
+  if (!stdoutClosed) process.stdout.write(`${line}\n`);
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;

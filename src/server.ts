@@ -16,6 +16,7 @@ import { WalMetrics } from './ops/wal-metrics';
 import { ARTIFACT, VERSION } from './ops/version';
 import { InlineSerializer, PoolSerializer, type RecordSerializer } from './payload/record-serializer';
 import { WriteAheadLog } from './wal/write-ahead-log';
+import { recordTimeMs } from './payload/record-time';
 import { startShipper } from './ship/start-shipper';
 
 const USAGE = `Usage: node dist/server [--config FILE]
@@ -26,6 +27,8 @@ Starts the Sluice collector.
 Options:
   --config FILE   HOCON or JSON configuration (SSC keys inside collector { }, Sluice's own
                   sections wal, ship, s3, admin beside it)
+  --check         validate the configuration, print the keys without effect and the
+                  effective settings as JSON, and exit (0 when valid, 2 naming the bad key)
   --help          show this help
 
 Environment overrides: SLUICE_PORT (8080), SLUICE_ADMIN_PORT (9090), SLUICE_WAL_DIR (./data/wal),
@@ -33,13 +36,18 @@ SLUICE_S3_ENDPOINT (unset: embedded S3 in SLUICE_EMBEDDED_S3_DIR, ./data/s3), SL
 (sluice-raw), SLUICE_S3_PREFIX (raw), SLUICE_SHIP_INTERVAL_S (60), SLUICE_DURABILITY (fsync|none),
 SLUICE_LOG_LEVEL (info). Every setting: docs/configuration.md.`;
 
-export interface ServerArgs { configFile: string | null }
+export interface ServerArgs { configFile: string | null; check: boolean }
 
 export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' {
   let configFile: string | null = null;
+  let check = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') return 'help';
+    if (a === '--check') {
+      check = true;
+      continue;
+    }
     if (a === '--config' || a === '-c') {
       const v = argv[++i];
       if (v === undefined) throw new ConfigError('--config', 'needs a file name');
@@ -50,7 +58,7 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' {
       throw new ConfigError(a, 'unknown argument (see --help)');
     }
   }
-  return { configFile };
+  return { configFile, check };
 }
 
 export async function runServer(argv: readonly string[]): Promise<void> {
@@ -60,6 +68,12 @@ export async function runServer(argv: readonly string[]): Promise<void> {
     return;
   }
   const { config, notes } = await loadConfig(args.configFile);
+  if (args.check) {
+    for (const note of notes) process.stdout.write(`note: ${note}\n`);
+    process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    process.stdout.write(`configuration ${args.configFile ?? '(defaults)'} is valid\n`);
+    return;
+  }
   for (const note of notes) logger.info({ note }, 'config');
   if (config.wal.durability === 'none') {
     logger.warn('DURABILITY NONE: events are acknowledged before they are on disk and can be lost; for benchmarks only');
@@ -84,7 +98,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   const sink = WriteAheadLog.open({
     dir: w.dir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: rollAgeMs,
     maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
-    maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger, observer: walMetrics,
+    maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger, observer: walMetrics, eventTimeOf: recordTimeMs,
   });
   // Marks the WAL as in use, so `sluice replay` refuses to ship it under a running collector.
   const pidFile = join(w.dir, 'collector.pid');

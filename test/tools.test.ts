@@ -46,6 +46,13 @@ t.test('replay after SIGKILL ships everything exactly once, twice run', async (t
   t.same(await eidsInS3(s3), [], 'dry run shipped nothing');
   const first = await sluice(['replay', walDir], env);
   t.equal(first.status, 0, first.stderr);
+  // The open segment is dated by its events, and the dry run named the key the real run used.
+  const dryKey = /"key":"([^"]+)"/.exec(dry.stdout)![1]!;
+  const keys = (await s3.list('raw/')).map((o) => o.Key!).filter((k) => k.endsWith('.lzo'));
+  t.same(keys, [dryKey], `the dry run's key is the shipped key (${dryKey})`);
+  const hour = new Date().toISOString().slice(0, 13).replace(/[-T]/g, '/');
+  const hourBefore = new Date(Date.now() - 3_600_000).toISOString().slice(0, 13).replace(/[-T]/g, '/');
+  t.ok(dryKey.startsWith(`raw/${hour}/`) || dryKey.startsWith(`raw/${hourBefore}/`), `in the events' hour, not 1970 (${dryKey})`);
   const eids = await eidsInS3(s3);
   t.equal(eids.length, acked.length, 'every acknowledged event shipped');
   t.same(new Set(eids), new Set(acked));

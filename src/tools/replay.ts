@@ -12,8 +12,9 @@ import { objectKey } from '../ship/key-template';
 import { shipSegment } from '../ship/ship-segment';
 import type { ShipPlan } from '../ship/shipper';
 import { s3Settings } from '../ship/start-shipper';
-import { recoverWal } from '../wal/recovery';
+import { eventSpan, recoverWal } from '../wal/recovery';
 import { FrameKind, SEGMENT_NAME } from '../wal/segment-format';
+import { recordTimeMs } from '../payload/record-time';
 import { scanSegmentFile } from '../wal/segment-scanner';
 import { readWalState } from '../wal/wal-state';
 import { CliError } from './cli-error';
@@ -96,7 +97,8 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
       if (typeof scan === 'string') { out(JSON.stringify({ segment: name, action: 'quarantine', reason: scan })); continue; }
       const instance = state?.instanceId ?? scan.header.instanceId;
       const good = scan.records.filter((r) => r.kind === FrameKind.Good).length;
-      const firstMs = scan.footer?.firstMs || scan.header.createdMs;
+      // What recovery will write in the footer of an open segment: the same key as the real run.
+      const firstMs = scan.footer !== null ? scan.footer.firstMs : eventSpan(scan.records, scan.header.createdMs, recordTimeMs)[0];
       const ext = config.ship.format === 'lzo' ? 'lzo' : 'gz';
       const key = objectKey(config.ship.keyTemplate, { prefix: config.s3.prefix, instance, seq: scan.header.seq, firstEventMs: firstMs, ext });
       total += scan.records.length;
@@ -106,7 +108,7 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
     return 0;
   }
 
-  const report = recoverWal(dir, quiet);
+  const report = recoverWal(dir, quiet, recordTimeMs);
   for (const q of report.quarantined) out(JSON.stringify({ quarantined: q.file, reason: q.reason }));
   const session = args.toDir === null ? await openS3Session(config, 'replay') : null;
   const work = mkdtempSync(join(tmpdir(), 'sluice-replay-'));

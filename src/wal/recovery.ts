@@ -39,12 +39,35 @@ function quarantinePath(dir: string, name: string): string {
   return join(q, `${name}.${Date.now()}`);
 }
 
+/**
+ * The time of a record's event (ms), or null when the record does not say. Frames carry no time:
+ * the WAL asks the payload layer (CollectorPayload's timestamp) through this.
+ */
+export type EventTimeOf = (kind: FrameKind, payload: Buffer) => number | null;
+
+/** Times of the first and last records that have one, else the segment's creation time. */
+export function eventSpan(records: ReadonlyArray<{ kind: FrameKind; payload: Buffer }>, createdMs: number, timeOf: EventTimeOf | null): [number, number] {
+  const at = (i: number): number | null => {
+    try {
+      return timeOf === null ? null : timeOf(records[i]!.kind, records[i]!.payload);
+    } catch {
+      return null;
+    }
+  };
+  let first: number | null = null;
+  for (let i = 0; i < records.length && first === null; i++) first = at(i);
+  let last: number | null = null;
+  for (let i = records.length - 1; i >= 0 && last === null; i--) last = at(i);
+  return [first ?? createdMs, last ?? first ?? createdMs];
+}
+
 /** Writes a footer for the valid records and truncates the file after it. */
-function sealInPlace(path: string, records: Array<{ offset: number; payload: Buffer }>, validEnd: number, fileBytes: Buffer): SegmentFooter {
+function sealInPlace(path: string, records: ReadonlyArray<{ kind: FrameKind; offset: number; payload: Buffer }>, validEnd: number, fileBytes: Buffer, span: [number, number]): SegmentFooter {
   const acc = new FooterAccumulator();
   for (const r of records) {
-    acc.add(fileBytes.readUInt32LE(r.offset), FRAME_HEADER_BYTES + r.payload.length, 0);
+    acc.add(fileBytes.readUInt32LE(r.offset), FRAME_HEADER_BYTES + r.payload.length, span[0]);
   }
+  acc.lastMs = span[1];
   const footer = acc.footer();
   const payload = footerPayload(footer);
   const frame = Buffer.alloc(FOOTER_FRAME_BYTES);
@@ -68,7 +91,12 @@ export interface RecoveryLog {
   warn(obj: object, msg: string): void;
 }
 
-export function recoverWal(dir: string, log: RecoveryLog): RecoveryReport {
+/**
+ * Recovers a WAL directory. A segment left open is sealed with the event times of its first and
+ * last records (`timeOf`; the segment's creation time when it cannot tell), so its objects land in
+ * the hour of its events whoever ships it.
+ */
+export function recoverWal(dir: string, log: RecoveryLog, timeOf: EventTimeOf | null = null): RecoveryReport {
   mkdirSync(dir, { recursive: true });
   rmSync(join(dir, 'spare.tmp'), { force: true });
   rmSync(join(dir, 'wal.state.tmp'), { force: true });
@@ -108,7 +136,7 @@ export function recoverWal(dir: string, log: RecoveryLog): RecoveryReport {
       log.info({ segment: name, problem: scan.problem }, 'WAL segment had no records: removed');
       continue;
     }
-    const footer = sealInPlace(path, scan.records, scan.validEnd, bytes);
+    const footer = sealInPlace(path, scan.records, scan.validEnd, bytes, eventSpan(scan.records, scan.header.createdMs, timeOf));
     report.sealed.push({ seq, path, header: scan.header, footer, bytes: statSync(path).size });
     report.recovered.push({ seq, records: scan.records.length, cutAt: scan.problem === null ? null : scan.validEnd, problem: scan.problem });
     log.info({ segment: name, records: scan.records.length, cutAt: scan.problem === null ? null : scan.validEnd, problem: scan.problem }, 'WAL segment recovered and sealed');

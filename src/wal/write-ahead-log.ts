@@ -12,7 +12,7 @@ import type { Durability } from '../config/types';
 import { GroupCommit, type SyncListener } from './group-commit';
 import { Preallocator } from './preallocator';
 import type { CommitWaiter, RecordSink } from './record-sink';
-import { recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
+import { type EventTimeOf, recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
 import { FrameKind, segmentFileName } from './segment-format';
 import { SegmentWriter } from './segment-writer';
 import { writeWalState } from './wal-state';
@@ -31,6 +31,8 @@ export interface WalOptions {
   log: RecoveryLog;
   /** Hears of appends and syncs (metrics). */
   observer?: WalObserver;
+  /** Event time of a record, to date segments recovered after a crash. */
+  eventTimeOf?: EventTimeOf;
 }
 
 export interface WalObserver {
@@ -90,7 +92,7 @@ export class WriteAheadLog implements RecordSink {
   static open(opts: WalOptions): WriteAheadLog {
     const minimum = SegmentWriter.maxPayload(opts.segmentBytes);
     if (minimum < 1024) throw new Error(`wal.segmentBytes ${opts.segmentBytes} is too small`);
-    const report = recoverWal(opts.dir, opts.log);
+    const report = recoverWal(opts.dir, opts.log, opts.eventTimeOf ?? null);
     return new WriteAheadLog(opts, report);
   }
 
