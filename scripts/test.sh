@@ -24,4 +24,11 @@ fi
 npm run -s build
 npx tsc -p tsconfig.test.json   # the tests type-check too
 node scripts/gen-test-thrift.js >/dev/null
-exec npx tap "$@"
+if (($#)); then exec npx tap "$@"; fi
+# The whole suite: afterwards, the reliability scenarios' figures as a report (and a failure if a
+# scenario was not run or lost, duplicated or crashed). docs/RELIABILITY.md is npm run reliability's.
+rm -rf test/artifacts/reliability
+npx tap
+# (Without root the full-disk scenario is skipped, so the report cannot be complete.)
+check=(); [ "$(id -u)" = 0 ] && check=(--check)
+node scripts/reliability-report.js "${check[@]}" --out test/artifacts/RELIABILITY.md

@@ -95,7 +95,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   const shipIntervalMs = config.ship.intervalSeconds * 1000;
   // The open segment rolls early enough for its upload to finish within the ship interval.
   const rollAgeMs = config.ship.enabled ? Math.min(w.maxSegmentAge, shipIntervalMs - Math.min(5000, shipIntervalMs * 0.2)) : w.maxSegmentAge;
-  const sink = WriteAheadLog.open({
+  const sink = openWal({
     dir: w.dir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: rollAgeMs,
     maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
     maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger, observer: walMetrics, eventTimeOf: recordTimeMs,
@@ -187,6 +187,17 @@ export async function runServer(argv: readonly string[]): Promise<void> {
 
 /** A start-up failure with a message for the operator (port taken, ...): exit 1, no stack. */
 class StartError extends Error {}
+
+/** Opens the WAL; a directory that cannot be used is a clear start-up error. */
+function openWal(opts: Parameters<typeof WriteAheadLog.open>[0]): WriteAheadLog {
+  try {
+    return WriteAheadLog.open(opts);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code === 'string') throw new StartError(`cannot use the WAL directory ${opts.dir} (wal.dir, SLUICE_WAL_DIR): ${err.code} ${err.message}`);
+    throw e;
+  }
+}
 
 function main(): void {
   runServer(process.argv.slice(2)).catch((err: unknown) => {

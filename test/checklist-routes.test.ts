@@ -81,29 +81,6 @@ t.test('redirects (14, 23, 44)', async (t) => {
   t.equal(header(anyHost, 'Location'), 'https://anywhere.org/path?q=1', 'u decoded once');
 });
 
-t.test('redirect allow-list cannot be bypassed', async (t) => {
-  const s = await server({ collector: { enableDefaultRedirect: true, redirectDomains: ['good.com'] } });
-  const attempts: Array<[string, number, string?]> = [
-    ['https://good.com@evil.com/', 400],
-    ['https://evil.com\\@good.com/', 400],
-    ['https://good.com\\@evil.com/', 302, 'https://good.com/@evil.com/'],
-    ['//evil.com/', 400],
-    ['javascript:alert(1)//good.com', 400],
-    ['https://GOOD.com/x', 302, 'https://good.com/x'],
-    ['https://good.com:8443/x', 302, 'https://good.com:8443/x'],
-    ['https://good.com.evil.com/', 400],
-    ['https://evil.com/?https://good.com', 400],
-    ['https://gööd.com/', 400],
-    ['data:text/html,hi', 400],
-    ['https://good.com%0d%0aSet-Cookie:x=1', 400],
-  ];
-  for (const [u, status, location] of attempts) {
-    const r = await request(s.port, { path: `/r/x?u=${encodeURIComponent(u)}` });
-    t.equal(r.status, status, `${u} => ${status}`);
-    if (location !== undefined) t.equal(header(r, 'Location'), location);
-  }
-});
-
 t.test('health, robots, crossdomain, root, 404 (34, 37, 45, 62) and Clojure aliases', async (t) => {
   const s = await server();
   const h = await request(s.port, { path: '/health' });

@@ -8,6 +8,7 @@ import { decodeRecord } from './helpers/records';
 import { lzopDecompress, lzopTest, parseBlocks } from './helpers/lzo-read';
 import { shipEnv, startS3, waitFor, type TestS3 } from './helpers/s3';
 import { serverPool, startServer } from './helpers/server';
+import { peakRss, recordScenario } from './helpers/reliability';
 
 const server = serverPool(t);
 const OUTAGE_S = Number(process.env['SLUICE_TEST_OUTAGE_S'] ?? 60);
@@ -23,15 +24,18 @@ async function shippedEids(s3: TestS3): Promise<string[]> {
   return out;
 }
 
-async function expectExactlyOnce(t: Test, s3: TestS3, acked: Set<string>): Promise<void> {
+async function expectExactlyOnce(t: Test, s3: TestS3, acked: Set<string>): Promise<{ lost: number; duplicates: number }> {
   const eids = await waitFor('every acknowledged event in S3', async () => {
     const e = await shippedEids(s3);
     return [...acked].every((id) => e.includes(id)) ? e : null;
   }, 60_000, 500);
   const counts = new Map<string, number>();
   for (const e of eids) counts.set(e, (counts.get(e) ?? 0) + 1);
-  t.equal([...acked].filter((id) => !counts.has(id)).length, 0, `no acknowledged event missing (${acked.size})`);
-  t.equal([...counts.values()].filter((n) => n > 1).length, 0, 'no event twice');
+  const lost = [...acked].filter((id) => !counts.has(id)).length;
+  const duplicates = [...counts.values()].filter((n) => n > 1).length;
+  t.equal(lost, 0, `no acknowledged event missing (${acked.size})`);
+  t.equal(duplicates, 0, 'no event twice');
+  return { lost, duplicates };
 }
 
 t.test(`S3 down for ${OUTAGE_S} s, then back`, async (t) => {
@@ -60,8 +64,9 @@ t.test(`S3 down for ${OUTAGE_S} s, then back`, async (t) => {
   t.ok(sawLag, '/health shows the shipping lag during the outage');
   t.ok(acked.size >= 50 + 20, `events still accepted during the outage (${acked.size})`);
   await s3.restart();
-  await expectExactlyOnce(t, s3, acked);
+  const r = await expectExactlyOnce(t, s3, acked);
   await waitFor('healthy again', async () => ((await request(s.port, { path: '/health' })).status === 200 ? true : null), 30_000);
+  recordScenario({ id: 'fault-s3-down', group: 'fault', title: `S3 down for ${OUTAGE_S} s under traffic, then back`, acknowledged: acked.size, ...r, crashes: s.proc.exitCode === null ? 0 : 1, peakRssBytes: peakRss(s.proc.pid), notes: '/health 503 with the lag during the outage; healthy again after the backlog shipped' }, sawLag);
 });
 
 t.test('a proxy answering 500, 503 SlowDown or stalling', async (t) => {
@@ -91,8 +96,9 @@ t.test('a proxy answering 500, 503 SlowDown or stalling', async (t) => {
     }
     await new Promise((r) => setTimeout(r, 700));
   }
-  await expectExactlyOnce(t, s3, acked);
+  const r = await expectExactlyOnce(t, s3, acked);
   t.ok(counts.e500 + counts.e503 + counts.stall > 0, `faults injected: ${JSON.stringify(counts)}`);
+  recordScenario({ id: 'fault-s3-5xx-slow', group: 'fault', title: 'S3 answering 500, 503 SlowDown or stalling 3 s on 40% of requests', acknowledged: acked.size, ...r, crashes: s.proc.exitCode === null ? 0 : 1, peakRssBytes: peakRss(s.proc.pid), notes: `requests: ${counts.pass} passed, ${counts.e500} × 500, ${counts.e503} × 503, ${counts.stall} stalled` }, counts.e500 + counts.e503 + counts.stall > 0);
   t.ok(counts.sse > 0, 'SSE-S3 header sent on uploads');
 });
 
@@ -110,6 +116,7 @@ t.test('SIGKILL between upload and delete', async (t) => {
   const before = await shippedEids(s3);
   t.ok(before.length > 0, `objects were uploaded before the kill (${before.length} events)`);
   const again = await server(fastRetry, { ...shipEnv(s3, 2), SLUICE_WAL_DIR: first.walDir });
-  await expectExactlyOnce(t, s3, acked);
+  const r = await expectExactlyOnce(t, s3, acked);
+  recordScenario({ id: 'crash-between-upload-and-release', group: 'crash', title: 'SIGKILL after an upload is confirmed, before the WAL releases the segment; restart', kills: 1, acknowledged: acked.size, ...r, crashes: again.proc.exitCode === null ? 0 : 1, peakRssBytes: peakRss(again.proc.pid), notes: 'the segment is shipped again under the same keys: overwritten, not duplicated' }, true);
   await waitFor('WAL drained', async () => (/segment shipped/.test(again.output()) ? true : null));
 });

@@ -9,6 +9,7 @@ import { request } from './helpers/http';
 import { startServer, walPayloads } from './helpers/server';
 import { decodeRecord } from './helpers/records';
 import { FrameKind } from '../src/wal/segment-format';
+import { peakRss, recordScenario } from './helpers/reliability';
 
 const KILLS = 22;
 const CLIENTS = 12;
@@ -19,6 +20,8 @@ t.test(`SIGKILL ${KILLS} times under load`, async (t) => {
   const sent = new Set<string>();
   let seq = 0;
   let recoveredSegments = 0;
+  let peak = 0;
+  let crashes = 0;
   for (let kill = 0; kill < KILLS; kill++) {
     const s = await startServer({ env: { SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(8 * 1024 * 1024) }, config: { ship: { enabled: false }, wal: { maxSegmentAge: '300 ms' }, collector: { networking: { dropPayloadSize: 65536, maxPayloadSize: 65536 } } } });
     const m = /"recovered":(\d+)/.exec(s.output());
@@ -40,6 +43,8 @@ t.test(`SIGKILL ${KILLS} times under load`, async (t) => {
     };
     const clients = Array.from({ length: CLIENTS }, client);
     await new Promise((r) => setTimeout(r, 150 + Math.random() * 350));
+    if (s.proc.exitCode !== null) crashes++; // died before the kill
+    peak = Math.max(peak, peakRss(s.proc.pid));
     s.proc.kill('SIGKILL');
     await s.exited;
     running = false;
@@ -65,5 +70,11 @@ t.test(`SIGKILL ${KILLS} times under load`, async (t) => {
   t.equal(dupAny, 0, 'no duplicates at all (the client never retries)');
   t.ok([...counts.keys()].every((id) => sent.has(id)), 'nothing stored that was not sent');
   t.ok(recoveredSegments >= KILLS - 2, `open segments recovered at restart: ${recoveredSegments}`);
+  recordScenario({
+    id: 'crash-sigkill-loop', group: 'crash', title: `SIGKILL ${KILLS} times under load (${CLIENTS} clients), restart and recover each time`,
+    kills: KILLS, acknowledged: acked.size, lost: lost.length, duplicates: dupAcked.length, crashes, peakRssBytes: peak,
+    notes: `${recoveredSegments} open segments recovered; ${counts.size - acked.size} stored but never acknowledged (cut by a kill)`,
+  }, lost.length === 0 && dupAcked.length === 0 && [...counts.keys()].every((id) => sent.has(id)));
+  t.equal(crashes, 0, 'no crash besides the kills');
   t.comment(`kills=${KILLS} acknowledged=${acked.size} stored=${counts.size} lost=${lost.length} unacknowledged-but-stored=${counts.size - acked.size}`);
 });

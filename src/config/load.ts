@@ -149,6 +149,9 @@ function buildNode(key: string, node: Node, value: unknown, present: boolean, no
   return present ? leafValue(key, node, value) : node.default;
 }
 
+/** A group with a quantifier inside, itself quantified: (a+)+, (a*)*, (?:ab+){2,}, (a|b*)+. */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
+
 function crossChecks(c: SluiceConfig): void {
   const n = c.collector.networking;
   if (n.dropPayloadSize < n.maxPayloadSize) {
@@ -171,6 +174,13 @@ function crossChecks(c: SluiceConfig): void {
     } catch (e) {
       throw new ConfigError('collector.doNotTrackCookie.value', `not a valid regular expression: ${(e as Error).message}`);
     }
+    if (NESTED_QUANTIFIER.test(c.collector.doNotTrackCookie.value)) {
+      throw new ConfigError('collector.doNotTrackCookie.value', 'a quantified group that contains a quantifier (such as (a+)+) can backtrack for minutes on a cookie value a tracker sends; rewrite it without nesting');
+    }
+  }
+  for (const [key, value] of [['ship.keyTemplate', c.ship.keyTemplate], ['s3.prefix', c.s3.prefix], ['s3.badPrefix', c.s3.badPrefix]] as const) {
+    if (value.split('/').some((part) => part === '..' || part === '.')) throw new ConfigError(key, `"${value}" has a . or .. segment: keys must not climb out of their prefix (replay --to-dir writes them as paths)`);
+    if (value.startsWith('/')) throw new ConfigError(key, `"${value}" must not start with /`);
   }
   const allowedTargets = new Set(['/com.snowplowanalytics.snowplow/tp2', '/com.snowplowanalytics.iglu/v1', '/r/tp2']);
   for (const [from, to] of Object.entries(c.collector.paths)) {

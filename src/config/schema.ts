@@ -63,8 +63,8 @@ export const SCHEMA: Section = section('Sluice configuration', {
     }),
     doNotTrackCookie: section('Requests carrying this cookie are answered but not recorded', {
       enabled: { kind: 'bool', default: false, doc: 'Honour the do-not-track cookie.' },
-      name: { kind: 'string', default: '', doc: 'Cookie name.' },
-      value: { kind: 'string', default: '', doc: 'Regular expression the whole cookie value must match.' },
+      name: { kind: 'string', default: '', pattern: /^(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?$/, doc: 'Cookie name.' },
+      value: { kind: 'string', default: '', doc: 'Regular expression the whole cookie value must match (nested quantifiers such as `(a+)+` are refused: trackers control the value, so they could make it backtrack for minutes).' },
     }),
     cookieBounce: section('Third-party cookie test by a redirect to the same URL', {
       enabled: { kind: 'bool', default: false, doc: 'Bounce pixel requests that carry no network user id.' },

@@ -55,11 +55,11 @@ export class CollectorMetrics {
     });
   }
 
-  prometheus(now = Date.now()): string {
+  prometheus(): string {
     const { requests, walMetrics, wal, shipper, process: proc, lifecycle } = this.s;
     const out = new PrometheusText();
     out.family('sluice_build_info', 'gauge', 'Version and WAL instance id of this collector.').sample('sluice_build_info', 1, { version: VERSION, instance: wal.instanceId });
-    const checks = lifecycle.checks(now);
+    const checks = lifecycle.checks();
     out.family('sluice_healthy', 'gauge', 'Health checks: 1 when passing. check="all" is what /health answers.');
     out.sample('sluice_healthy', checks.every((c) => c.ok) ? 1 : 0, { check: 'all' });
     for (const c of checks) out.sample('sluice_healthy', c.ok ? 1 : 0, { check: c.name });
@@ -77,7 +77,7 @@ export class CollectorMetrics {
     if (Number.isFinite(free)) out.single('sluice_wal_free_disk_bytes', 'gauge', 'Free bytes on the WAL volume (checked every 250 ms).', free);
     if (shipper !== null) {
       const st = shipper.stats;
-      out.single('sluice_ship_lag_seconds', 'gauge', 'Age of the oldest event not yet in S3 (0 when all is shipped).', shipper.lagMs(now) / 1000);
+      out.single('sluice_ship_lag_seconds', 'gauge', 'Age of the oldest event not yet in S3 (0 when all is shipped).', shipper.lagMs() / 1000);
       out.single('sluice_ship_segments_pending', 'gauge', 'Sealed segments handed to the shipper and not yet confirmed.', shipper.unshippedSegments);
       out.single('sluice_ship_segments_total', 'counter', 'Segments confirmed in S3.', st?.shipped ?? 0);
       out.single('sluice_ship_records_total', 'counter', 'Records in segments confirmed in S3.', this.shippedRecords);
@@ -94,7 +94,7 @@ export class CollectorMetrics {
     const { requests, walMetrics, wal, shipper, process: proc, lifecycle } = this.s;
     // The newest two 10-s slots: the page's p99 follows the load within 20 s.
     const lat = requests.ackLatency.snapshot(2);
-    const health = lifecycle.checks(now);
+    const health = lifecycle.checks();
     return {
       at: now,
       version: VERSION,
@@ -109,7 +109,7 @@ export class CollectorMetrics {
       walBacklogBytes: wal.unshippedBytes(),
       sealedSegments: wal.sealedSegments().length,
       freeDiskBytes: Number.isFinite(wal.freeDiskBytes) ? wal.freeDiskBytes : null,
-      shippingLagMs: shipper === null ? null : shipper.lagMs(now),
+      shippingLagMs: shipper === null ? null : shipper.lagMs(),
       segmentsShipped: shipper?.stats?.shipped ?? 0,
       shipRetries: shipper?.stats?.retries ?? 0,
       shipLastError: shipper?.stats?.lastError ?? null,

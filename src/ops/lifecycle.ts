@@ -31,7 +31,7 @@ export class Lifecycle implements HealthSource {
     private readonly loopDelayMs: () => number,
   ) {}
 
-  checks(now = Date.now()): HealthCheck[] {
+  checks(): HealthCheck[] {
     const out: HealthCheck[] = [];
     const phaseDetail = {
       starting: 'starting',
@@ -46,7 +46,7 @@ export class Lifecycle implements HealthSource {
     const refusal = this.sink.refusal();
     out.push({ name: 'wal', ok: refusal === null, detail: refusal ?? 'accepting records' });
     if (this.shipper !== null) {
-      const lag = this.shipper.lagMs(now);
+      const lag = this.shipper.lagMs();
       const ok = lag <= this.bounds.maxLagMs;
       out.push({ name: 'shipping-lag', ok, detail: `shipping lag ${(lag / 1000).toFixed(1)} s${ok ? ' within' : ' exceeds'} ${this.bounds.maxLagMs / 1000} s` });
     }

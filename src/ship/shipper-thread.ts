@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { SealedSegment } from '../wal/recovery';
 import type { WriteAheadLog } from '../wal/write-ahead-log';
@@ -28,6 +29,7 @@ export interface ShippedSegment {
 
 export class ShipperThread {
   private readonly worker: Worker;
+  /** Segments handed to the worker: seq → performance.now() of the first event. */
   private readonly pending = new Map<number, number>();
   private readyResolve: (() => void) | null = null;
   readonly ready: Promise<void>;
@@ -76,7 +78,8 @@ export class ShipperThread {
   }
 
   private send(s: SealedSegment): void {
-    this.pending.set(s.seq, s.footer.firstMs);
+    // Its first event's age on the monotonic clock (a later wall-clock step does not change it).
+    this.pending.set(s.seq, performance.now() - Math.max(0, Date.now() - s.footer.firstMs));
     const msg: ToShipper = { type: 'segment', seg: { seq: s.seq, path: s.path, firstMs: s.footer.firstMs } };
     this.worker.postMessage(msg);
   }
@@ -115,13 +118,13 @@ export class ShipperThread {
     }
   }
 
-  /** Age in ms of the oldest event not yet in S3 (0 when everything is shipped). */
-  lagMs(now: number): number {
+  /** Age in ms of the oldest event not yet in S3 (0 when everything is shipped), monotonic. */
+  lagMs(): number {
     let oldest = Number.POSITIVE_INFINITY;
     for (const first of this.pending.values()) oldest = Math.min(oldest, first);
-    const open = this.wal.openSegmentFirstMs();
-    if (open > 0) oldest = Math.min(oldest, open);
-    return Number.isFinite(oldest) ? Math.max(0, now - oldest) : 0;
+    const open = this.wal.openSegmentFirstMono();
+    if (open !== null) oldest = Math.min(oldest, open);
+    return Number.isFinite(oldest) ? Math.max(0, performance.now() - oldest) : 0;
   }
 
   get unshippedSegments(): number {

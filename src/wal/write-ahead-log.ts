@@ -62,6 +62,7 @@ export class WriteAheadLog implements RecordSink {
   private readonly dirFd: number;
   private readonly timer: NodeJS.Timeout;
   private freeBytes = Number.POSITIVE_INFINITY;
+  private activeFirstMono = 0;
   private failure: Error | null = null;
   private closing = false;
   private readonly sealedListeners: Array<(s: SealedSegment) => void> = [];
@@ -129,9 +130,12 @@ export class WriteAheadLog implements RecordSink {
     this.commit.touchDir();
   }
 
-  /** Append time of the open segment's first record, 0 when it has none. */
-  openSegmentFirstMs(): number {
-    return this.active.records > 0 ? this.active.firstAppendMs : 0;
+  /**
+   * performance.now() of the open segment's first append, null when it has none. Ages are
+   * measured on the monotonic clock: a wall-clock step must not hold a roll or hide a lag.
+   */
+  openSegmentFirstMono(): number | null {
+    return this.active.records > 0 ? this.activeFirstMono : null;
   }
 
   /** Free bytes on the WAL's file system at the last check (Infinity before the first). */
@@ -187,6 +191,7 @@ export class WriteAheadLog implements RecordSink {
     }
     const now = Date.now();
     const seg = this.active;
+    if (seg.records === 0) this.activeFirstMono = t0;
     for (const r of good) seg.append(FrameKind.Good, r, now);
     for (const r of bad) seg.append(FrameKind.Bad, r, now);
     this.opts.observer?.appended(good.length, bad.length, bytes, (performance.now() - t0) * 1000);
@@ -223,8 +228,7 @@ export class WriteAheadLog implements RecordSink {
 
   private check(): void {
     if (this.closing) return;
-    const now = Date.now();
-    if (this.active.records > 0 && now - this.active.firstAppendMs >= this.opts.maxSegmentAgeMs) this.roll();
+    if (this.active.records > 0 && performance.now() - this.activeFirstMono >= this.opts.maxSegmentAgeMs) this.roll();
     this.prealloc.ensure();
     statfs(this.opts.dir, (err, s) => {
       if (err === null) this.freeBytes = Number(s.bavail) * Number(s.bsize);
