@@ -16,7 +16,7 @@ sluice="${SLUICE_BIN:-sluice}"
 echo "drain: stopping the collector"
 bash -c "${SLUICE_STOP_COMMAND:-systemctl stop sluice}"
 
-segments() { find "$wal" -maxdepth 1 -name 'segment-*.seg' | wc -l; }
+segments() { find "$wal" -maxdepth 2 -name 'segment-*.seg' | wc -l; }   # shard-<n>/ with wal.shards > 1
 config_args=()
 [ -f "$config" ] && config_args=(--config "$config")
 while [ "$(segments)" -gt 0 ]; do

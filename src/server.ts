@@ -1,23 +1,21 @@
 /**
  * `node dist/server [--config FILE]`: the collector process.
  */
-import { CollectorServer } from './http/collector-server';
-import { CollectorService } from './http/collector-service';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config/load';
-import { logger } from './ops/logger';
-import { Lifecycle } from './ops/lifecycle';
+import { CollectorShard, WalOpenError } from './http/collector-shard';
+import type { HealthSource } from './http/collector-service';
+import { HttpThreads, ThreadStartError } from './http/http-threads';
+import { LocalShards, type ShardSet } from './http/shard-set';
 import { AdminServer } from './ops/admin-server';
 import { CollectorMetrics } from './ops/collector-metrics';
+import { Lifecycle } from './ops/lifecycle';
+import { logger } from './ops/logger';
 import { ProcessMetrics } from './ops/process-metrics';
-import { RequestMetrics } from './ops/request-metrics';
-import { WalMetrics } from './ops/wal-metrics';
-import { ARTIFACT, VERSION } from './ops/version';
-import { InlineSerializer, PoolSerializer, type RecordSerializer } from './payload/record-serializer';
-import { WriteAheadLog } from './wal/write-ahead-log';
-import { recordTimeMs } from './payload/record-time';
+import { VERSION } from './ops/version';
 import { startShipper } from './ship/start-shipper';
+import { SEGMENT_NAME } from './wal/segment-format';
 
 const USAGE = `Usage: node dist/server [--config FILE]
        sluice server [--config FILE]
@@ -78,9 +76,6 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   if (config.wal.durability === 'none') {
     logger.warn('DURABILITY NONE: events are acknowledged before they are on disk and can be lost; for benchmarks only');
   }
-  // uWS must be loaded after the environment is final.
-  const uws = await import('uWebSockets.js');
-  const syncDelay = Number(process.env['SLUICE_FAULT_SYNC_DELAY_MS'] ?? '0');
   // Fault injection for tests: block the event loop for this long every 1.5 s.
   const loopBlock = Number(process.env['SLUICE_FAULT_LOOP_BLOCK_MS'] ?? '0');
   if (loopBlock > 0) {
@@ -89,48 +84,58 @@ export async function runServer(argv: readonly string[]): Promise<void> {
       while (Date.now() < until) { /* busy */ }
     }, 1500).unref();
   }
-  const walMetrics = new WalMetrics();
-  const processMetrics = new ProcessMetrics();
   const w = config.wal;
   const shipIntervalMs = config.ship.intervalSeconds * 1000;
   // The open segment rolls early enough for its upload to finish within the ship interval.
   const rollAgeMs = config.ship.enabled ? Math.min(w.maxSegmentAge, shipIntervalMs - Math.min(5000, shipIntervalMs * 0.2)) : w.maxSegmentAge;
-  const sink = openWal({
-    dir: w.dir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: rollAgeMs,
-    maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
-    maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger, observer: walMetrics, eventTimeOf: recordTimeMs,
-  });
+  checkShardLayout(w.dir, w.shards);
+  const processMetrics = new ProcessMetrics();
+  const lifecycleRef: { current: Lifecycle | null } = { current: null };
+  const health: HealthSource = {
+    unhealthyReason: () => (lifecycleRef.current === null ? 'unhealthy: starting' : lifecycleRef.current.unhealthyReason()),
+    sinkHealthy: () => lifecycleRef.current !== null && lifecycleRef.current.sinkHealthy(),
+  };
+  let shards: ShardSet | null = null;
+  let dying = false;
+  const fatal = (why: string): void => {
+    if (dying) return;
+    dying = true;
+    logger.fatal({ why }, 'stopping: acknowledged events stay in the WAL');
+    process.stderr.write(`sluice: ${why}\n`);
+    // HTTP threads close their sockets and seal their shards first (at most 3 s).
+    const threads = shards;
+    void Promise.race([threads === null ? Promise.resolve() : threads.close().then(() => threads.terminate()), new Promise((r) => setTimeout(r, 3000))])
+      .finally(() => process.exit(1));
+  };
+  try {
+    if (w.shards === 1) {
+      // uWS must be loaded after the environment is final.
+      const uws = await import('uWebSockets.js');
+      shards = new LocalShards(new CollectorShard({ config, walDir: w.dir, rollAgeMs, health, uws }), processMetrics.loop);
+    } else {
+      shards = await HttpThreads.open(config, w.shards, rollAgeMs, fatal);
+    }
+  } catch (e) {
+    if (e instanceof WalOpenError || e instanceof ThreadStartError) throw new StartError(e.message);
+    throw e;
+  }
   // Marks the WAL as in use, so `sluice replay` refuses to ship it under a running collector.
   const pidFile = join(w.dir, 'collector.pid');
   writeFileSync(pidFile, `${process.pid}\n`);
   process.on('exit', () => { try { rmSync(pidFile, { force: true }); } catch { /* best effort */ } });
-  const shipper = config.ship.enabled ? startShipper(config, sink, logger, (why) => {
+  const shipper = config.ship.enabled ? startShipper(config, shards.segments, logger, (why) => {
     const hint = config.s3.endpoint === null ? ` (embedded S3 on port ${config.s3.embeddedPort}, dir ${config.s3.embeddedDir}: set SLUICE_EMBEDDED_S3_PORT or SLUICE_S3_ENDPOINT)` : '';
-    logger.fatal({ why }, `cannot ship${hint}; acknowledged events stay in the WAL`);
-    process.stderr.write(`sluice: ${why}${hint}\n`);
-    process.exit(1);
+    fatal(`cannot ship: ${why}${hint}`);
   }) : null;
-  const lifecycle = new Lifecycle(sink, shipper, { maxLagMs: config.ship.maxLag, maxEventLoopDelayMs: config.admin.maxEventLoopDelay }, () => processMetrics.lastSecondMaxDelayMs);
-  const requestMetrics = new RequestMetrics(config.collector.paths);
-  const metrics = new CollectorMetrics({ requests: requestMetrics, walMetrics, wal: sink, shipper, process: processMetrics, lifecycle });
-  const service = new CollectorService(config.collector, lifecycle);
-  const recordContext = {
-    collector: `${ARTIFACT}-${VERSION}-${sink.name}`,
-    limits: { maxBytes: w.maxRecordBytes, maxPayloadSize: config.collector.networking.maxPayloadSize },
-    processor: { artifact: ARTIFACT, version: VERSION },
-  };
-  const serializer: RecordSerializer = w.serializer === 'pool'
-    ? new PoolSerializer(recordContext, { threads: w.serializerThreads, batch: w.serializerBatch, maxQueuedJobs: w.serializerMaxQueuedJobs })
-    : new InlineSerializer(recordContext);
-  const server = new CollectorServer({
-    config: config.collector,
-    service,
-    serializer,
-    sink,
-    uws,
-    onError: (err) => logger.error({ err }, 'request handler failed'),
-    observer: requestMetrics,
-  });
+  const maxLoopMs = config.admin.maxEventLoopDelay;
+  const lifecycle = new Lifecycle({
+    walRefusal: () => shards.walRefusal(),
+    sinkHealthy: () => shards.sinkHealthy(),
+    loopDelayMs: () => Math.max(shards.loopDelayMs(), processMetrics.loop.lastSecondMaxDelayMs),
+  }, shipper, { maxLagMs: config.ship.maxLag, maxEventLoopDelayMs: maxLoopMs });
+  lifecycleRef.current = lifecycle;
+  if (shards instanceof HttpThreads) shards.startHealthPush(() => lifecycle.checks(), maxLoopMs);
+  const metrics = new CollectorMetrics({ shards: () => shards.snapshots(), shipper, process: processMetrics, lifecycle });
   let adminPort: number | null = null;
   const admin = config.admin.enabled ? new AdminServer(metrics, lifecycle, (err) => logger.error({ err }, 'admin request failed')) : null;
   if (admin !== null) {
@@ -140,11 +145,11 @@ export async function runServer(argv: readonly string[]): Promise<void> {
       throw new StartError(`cannot listen on the admin port ${config.admin.interface}:${config.admin.port}: ${(e as Error).message} (set SLUICE_ADMIN_PORT or admin.port)`);
     }
   }
-  const port = await server.listen(config.collector.interface, config.collector.port).catch((e: unknown) => {
+  const port = await shards.listen(config.collector.interface, config.collector.port).catch((e: unknown) => {
     throw new StartError(`${(e as Error).message} (set SLUICE_PORT or collector.port)`);
   });
   lifecycle.phase = 'serving';
-  logger.info({ port, adminPort, adminInterface: admin === null ? null : config.admin.interface, version: VERSION, walDir: w.dir, durability: w.durability, serializer: w.serializer, instanceId: sink.instanceId, shipping: config.ship.enabled }, 'listening');
+  logger.info({ port, adminPort, adminInterface: admin === null ? null : config.admin.interface, version: VERSION, walDir: w.dir, shards: shards.count, durability: w.durability, serializer: w.serializer, instanceIds: shards.instanceIds, shipping: config.ship.enabled }, 'listening');
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -157,28 +162,20 @@ export async function runServer(argv: readonly string[]): Promise<void> {
     logger.info({ signal, preTerminationMs: config.collector.preTerminationPeriod }, 'shutting down');
     setTimeout(() => {
       lifecycle.phase = 'draining';
-      server.stopListening();
-      const waitForRequests = (): void => {
-        if (server.inFlight() > 0) {
-          setTimeout(waitForRequests, 20);
-          return;
+      shards.stopListening();
+      void (async () => {
+        await shards.close();
+        if (shipper !== null) {
+          const shipped = await shipper.drain(config.ship.drainTimeout);
+          logger.info({ shipped, left: shipper.unshippedSegments }, shipped ? 'everything shipped' : 'drain deadline passed; the rest stays in the WAL');
+          await shipper.stop();
         }
-        void (async () => {
-          await serializer.close();
-          await sink.close();
-          if (shipper !== null) {
-            const shipped = await shipper.drain(config.ship.drainTimeout);
-            logger.info({ shipped, left: shipper.unshippedSegments }, shipped ? 'everything shipped' : 'drain deadline passed; the rest stays in the WAL');
-            await shipper.stop();
-          }
-          server.close();
-          admin?.close();
-          processMetrics.close();
-          logger.info('stopped');
-          process.exit(0);
-        })();
-      };
-      waitForRequests();
+        await shards.terminate();
+        admin?.close();
+        processMetrics.close();
+        logger.info('stopped');
+        process.exit(0);
+      })();
     }, config.collector.preTerminationPeriod);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -188,14 +185,21 @@ export async function runServer(argv: readonly string[]): Promise<void> {
 /** A start-up failure with a message for the operator (port taken, ...): exit 1, no stack. */
 class StartError extends Error {}
 
-/** Opens the WAL; a directory that cannot be used is a clear start-up error. */
-function openWal(opts: Parameters<typeof WriteAheadLog.open>[0]): WriteAheadLog {
-  try {
-    return WriteAheadLog.open(opts);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (typeof err.code === 'string') throw new StartError(`cannot use the WAL directory ${opts.dir} (wal.dir, SLUICE_WAL_DIR): ${err.code} ${err.message}`);
-    throw e;
+/**
+ * Segments are only where this run's shards look: wal.dir itself with one shard, wal.dir/shard-<n>
+ * with several. Segments anywhere else would never ship, so the start is refused instead.
+ */
+function checkShardLayout(walDir: string, shards: number): void {
+  if (!existsSync(walDir) || !statSync(walDir).isDirectory()) return;
+  const hasSegments = (dir: string): boolean => existsSync(dir) && readdirSync(dir).some((n) => SEGMENT_NAME.test(n));
+  const stray: string[] = [];
+  if (shards > 1 && hasSegments(walDir)) stray.push(walDir);
+  for (const name of readdirSync(walDir)) {
+    const m = /^shard-(\d+)$/.exec(name);
+    if (m !== null && (shards === 1 || Number(m[1]) >= shards) && hasSegments(join(walDir, name))) stray.push(join(walDir, name));
+  }
+  if (stray.length > 0) {
+    throw new StartError(`wal.dir holds segments of a run with another wal.shards (${stray.join(', ')}); ship them first (sluice replay ${walDir}) or set wal.shards back`);
   }
 }
 

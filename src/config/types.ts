@@ -55,6 +55,7 @@ export interface WalConfig {
   serializerThreads: number;
   serializerBatch: number;
   serializerMaxQueuedJobs: number;
+  shards: number;
   durability: Durability;
 }
 

@@ -14,13 +14,11 @@ export class AdminServer {
 
   constructor(private readonly metrics: CollectorMetrics, private readonly lifecycle: Lifecycle, private readonly onError: (err: unknown) => void) {
     this.server = createServer((req, res) => {
-      try {
-        this.route(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!, res);
-      } catch (err) {
+      this.route(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!, res).catch((err: unknown) => {
         onError(err);
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('Internal Server Error\n');
-      }
+      });
     });
     // The admin port serves operators and scrapers: small requests, short timeouts.
     this.server.headersTimeout = 10_000;
@@ -29,7 +27,7 @@ export class AdminServer {
     this.server.maxHeadersCount = 100;
   }
 
-  private route(method: string, path: string, res: import('node:http').ServerResponse): void {
+  private async route(method: string, path: string, res: import('node:http').ServerResponse): Promise<void> {
     if (method !== 'GET' && method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n');
       return;
@@ -40,7 +38,7 @@ export class AdminServer {
     };
     switch (path) {
       case '/metrics':
-        send(200, PROMETHEUS_CONTENT_TYPE, this.metrics.prometheus());
+        send(200, PROMETHEUS_CONTENT_TYPE, await this.metrics.prometheus());
         return;
       case '/health': {
         const checks = this.lifecycle.checks();
@@ -53,7 +51,7 @@ export class AdminServer {
         send(200, 'text/html; charset=utf-8', STATUS_PAGE_HTML);
         return;
       case '/status.json':
-        send(200, 'application/json', JSON.stringify(this.metrics.status()));
+        send(200, 'application/json', JSON.stringify(await this.metrics.status()));
         return;
       default:
         send(404, 'text/plain; charset=utf-8', 'Not Found: try /metrics, /health or /status\n');

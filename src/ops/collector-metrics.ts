@@ -1,23 +1,24 @@
 /**
  * Every figure of a running collector in one place: the Prometheus exposition for /metrics and
- * the snapshot the status page draws.
+ * the snapshot the status page draws. The shards' figures (one per HTTP thread and its WAL shard)
+ * are merged; the shipper, health and process figures are the main thread's.
  */
 import type { ShipperThread } from '../ship/shipper-thread';
-import type { WriteAheadLog } from '../wal/write-ahead-log';
-import type { Lifecycle } from './lifecycle';
+import type { HealthCheck, Lifecycle } from './lifecycle';
+import { mergeShards, type ShardSnapshot } from './metrics-snapshot';
 import type { ProcessMetrics } from './process-metrics';
 import { PrometheusText } from './prometheus-text';
-import type { RequestMetrics } from './request-metrics';
+import { ENDPOINTS } from './request-metrics';
 import { VERSION } from './version';
-import type { WalMetrics } from './wal-metrics';
 import { WindowedHistogram } from './windowed-histogram';
 
 export interface StatusSnapshot {
   at: number;
   version: string;
   instanceId: string;
+  shards: number;
   healthy: boolean;
-  health: ReturnType<Lifecycle['checks']>;
+  health: HealthCheck[];
   acknowledged: number;
   goodRecords: number;
   badRecords: number;
@@ -35,9 +36,8 @@ export interface StatusSnapshot {
 }
 
 export interface MetricSources {
-  requests: RequestMetrics;
-  walMetrics: WalMetrics;
-  wal: WriteAheadLog;
+  /** The shards' current figures. */
+  shards: () => Promise<ShardSnapshot[]>;
   shipper: ShipperThread | null;
   process: ProcessMetrics;
   lifecycle: Lifecycle;
@@ -55,26 +55,47 @@ export class CollectorMetrics {
     });
   }
 
-  prometheus(): string {
-    const { requests, walMetrics, wal, shipper, process: proc, lifecycle } = this.s;
+  async prometheus(): Promise<string> {
+    const { shipper, process: proc, lifecycle } = this.s;
+    const shards = await this.s.shards();
+    const m = mergeShards(shards);
+    const r = m.requests;
+    const w = m.wal;
     const out = new PrometheusText();
-    out.family('sluice_build_info', 'gauge', 'Version and WAL instance id of this collector.').sample('sluice_build_info', 1, { version: VERSION, instance: wal.instanceId });
+    out.family('sluice_build_info', 'gauge', 'Version, WAL instance ids and HTTP threads (shards) of this collector.').sample('sluice_build_info', 1, { version: VERSION, instance: w.instanceId, shards: String(shards.length) });
     const checks = lifecycle.checks();
     out.family('sluice_healthy', 'gauge', 'Health checks: 1 when passing. check="all" is what /health answers.');
     out.sample('sluice_healthy', checks.every((c) => c.ok) ? 1 : 0, { check: 'all' });
     for (const c of checks) out.sample('sluice_healthy', c.ok ? 1 : 0, { check: c.name });
-    requests.render(out);
-    walMetrics.render(out);
-    out.single('sluice_wal_pending_records', 'gauge', 'Records appended and waiting for their sync.', wal.pendingRecords);
-    out.family('sluice_wal_segments', 'gauge', 'WAL segments not yet shipped: the open one and sealed ones.')
-      .sample('sluice_wal_segments', 1, { state: 'open' })
-      .sample('sluice_wal_segments', wal.sealedSegments().length, { state: 'sealed' });
-    out.single('sluice_wal_segments_sealed_total', 'counter', 'Segments sealed by this process.', wal.counters.segmentsSealed);
-    out.single('sluice_wal_segments_released_total', 'counter', 'Segments shipped and removed from the WAL (or archived) by this process.', wal.counters.segmentsReleased);
-    out.single('sluice_wal_unshipped_bytes', 'gauge', 'Bytes in the WAL not yet shipped (open and sealed segments).', wal.unshippedBytes());
-    out.single('sluice_wal_refused_total', 'counter', 'Submits the WAL refused (a bound was reached; the request got 503).', wal.counters.refusedSubmits);
-    const free = wal.freeDiskBytes;
-    if (Number.isFinite(free)) out.single('sluice_wal_free_disk_bytes', 'gauge', 'Free bytes on the WAL volume (checked every 250 ms).', free);
+
+    out.family('sluice_http_requests_total', 'counter', 'Requests answered, by endpoint, method and status.');
+    for (const [endpoint, method, status, n] of r.answers) out.sample('sluice_http_requests_total', n, { endpoint, method: method.toUpperCase(), status: String(status) });
+    out.family('sluice_http_requests_aborted_total', 'counter', 'Requests whose client went away before the answer, by endpoint.');
+    for (const endpoint of ENDPOINTS) out.sample('sluice_http_requests_aborted_total', r.aborts[endpoint] ?? 0, { endpoint });
+    out.single('sluice_http_request_body_bytes_total', 'counter', 'Request body bytes received.', r.bodyBytes);
+    out.single('sluice_http_acknowledged_total', 'counter', 'Requests whose records were stored and acknowledged (200, or 302 for redirects).', r.acknowledged);
+    const several = shards.length > 1 ? ' With several HTTP threads a quantile is the largest of the threads\'.' : '';
+    out.summary('sluice_ack_latency_seconds', `Request to acknowledgement for requests that store records (quantiles over the last minute; 1 is the maximum).${several}`, r.ackLatency, 1e6);
+
+    out.family('sluice_wal_records_appended_total', 'counter', 'Records appended to the WAL: good (one per tracker request or split part) and bad rows.')
+      .sample('sluice_wal_records_appended_total', w.goodRecords, { kind: 'good' })
+      .sample('sluice_wal_records_appended_total', w.badRecords, { kind: 'bad' });
+    out.single('sluice_wal_appended_bytes_total', 'counter', 'Record bytes appended to the WAL (without framing).', w.bytes);
+    out.single('sluice_wal_syncs_total', 'counter', 'Group-commit syncs completed.', w.syncs);
+    out.summary('sluice_wal_append_latency_seconds', `Time to append one request's records to the mapped segment.${several}`, w.appendLatency, 1e6);
+    out.summary('sluice_wal_sync_latency_seconds', `Duration of one group-commit sync (fdatasync of the files written, and the directory when it changed).${several}`, w.syncLatency, 1e6);
+    out.summary('sluice_wal_group_commit_requests', `Requests acknowledged by one sync.${several}`, w.groupRequests);
+    out.summary('sluice_wal_group_commit_records', `Records made durable by one sync.${several}`, w.groupRecords);
+    out.single('sluice_wal_pending_records', 'gauge', 'Records appended and waiting for their sync.', w.pendingRecords);
+    out.family('sluice_wal_segments', 'gauge', 'WAL segments not yet shipped: the open ones (one per shard) and sealed ones.')
+      .sample('sluice_wal_segments', shards.length, { state: 'open' })
+      .sample('sluice_wal_segments', w.sealedSegments, { state: 'sealed' });
+    out.single('sluice_wal_segments_sealed_total', 'counter', 'Segments sealed by this process.', w.segmentsSealed);
+    out.single('sluice_wal_segments_released_total', 'counter', 'Segments shipped and removed from the WAL (or archived) by this process.', w.segmentsReleased);
+    out.single('sluice_wal_unshipped_bytes', 'gauge', 'Bytes in the WAL not yet shipped (open and sealed segments).', w.unshippedBytes);
+    out.single('sluice_wal_refused_total', 'counter', 'Submits the WAL refused (a bound was reached; the request got 503).', w.refused);
+    if (w.freeDiskBytes !== null) out.single('sluice_wal_free_disk_bytes', 'gauge', 'Free bytes on the WAL volume (checked every 250 ms).', w.freeDiskBytes);
+
     if (shipper !== null) {
       const st = shipper.stats;
       out.single('sluice_ship_lag_seconds', 'gauge', 'Age of the oldest event not yet in S3 (0 when all is shipped).', shipper.lagMs() / 1000);
@@ -86,35 +107,37 @@ export class CollectorMetrics {
       out.single('sluice_ship_failed_rounds_total', 'counter', 'Segments whose every attempt in a round failed (they wait and start over).', st?.failedRounds ?? 0);
       out.summary('sluice_ship_segment_latency_seconds', 'Time to ship one segment: build its files and upload them to confirmation.', this.shipLatency.snapshot(), 1e6);
     }
+    out.summary('sluice_event_loop_delay_seconds', `Largest event-loop delay of each second (quantiles over the last minute).${shards.length > 1 ? ' The HTTP threads\' and the main thread\'s largest.' : ''}`, m.loopDelay, 1e6);
     proc.render(out);
     return out.toString();
   }
 
-  status(now = Date.now()): StatusSnapshot {
-    const { requests, walMetrics, wal, shipper, process: proc, lifecycle } = this.s;
-    // The newest two 10-s slots: the page's p99 follows the load within 20 s.
-    const lat = requests.ackLatency.snapshot(2);
+  async status(): Promise<StatusSnapshot> {
+    const { shipper, process: proc, lifecycle } = this.s;
+    const shards = await this.s.shards();
+    const m = mergeShards(shards);
+    const lat = m.requests.ackRecent;
     const health = lifecycle.checks();
     return {
-      at: now,
+      at: Date.now(),
       version: VERSION,
-      instanceId: wal.instanceId,
+      instanceId: m.wal.instanceId,
+      shards: shards.length,
       healthy: health.every((c) => c.ok),
       health,
-      acknowledged: requests.acknowledged,
-      goodRecords: walMetrics.goodRecords,
-      badRecords: walMetrics.badRecords,
-      /** Over the last 10 to 20 seconds. */
-  latencyMs: { p50: lat.p50 / 1000, p90: lat.p90 / 1000, p99: lat.p99 / 1000, p999: lat.p999 / 1000, max: lat.max / 1000 },
-      walBacklogBytes: wal.unshippedBytes(),
-      sealedSegments: wal.sealedSegments().length,
-      freeDiskBytes: Number.isFinite(wal.freeDiskBytes) ? wal.freeDiskBytes : null,
+      acknowledged: m.requests.acknowledged,
+      goodRecords: m.wal.goodRecords,
+      badRecords: m.wal.badRecords,
+      latencyMs: { p50: lat.p50 / 1000, p90: lat.p90 / 1000, p99: lat.p99 / 1000, p999: lat.p999 / 1000, max: lat.max / 1000 },
+      walBacklogBytes: m.wal.unshippedBytes,
+      sealedSegments: m.wal.sealedSegments,
+      freeDiskBytes: m.wal.freeDiskBytes,
       shippingLagMs: shipper === null ? null : shipper.lagMs(),
       segmentsShipped: shipper?.stats?.shipped ?? 0,
       shipRetries: shipper?.stats?.retries ?? 0,
       shipLastError: shipper?.stats?.lastError ?? null,
       rssBytes: proc.rss(),
-      eventLoopDelayMs: proc.lastSecondMaxDelayMs,
+      eventLoopDelayMs: Math.max(m.loopDelayLastMs, proc.loop.lastSecondMaxDelayMs),
     };
   }
 }

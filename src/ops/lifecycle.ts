@@ -5,7 +5,6 @@
  */
 import type { HealthSource } from '../http/collector-service';
 import type { ShipperThread } from '../ship/shipper-thread';
-import type { RecordSink } from '../wal/record-sink';
 
 export type Phase = 'starting' | 'serving' | 'pre-termination' | 'draining';
 
@@ -20,48 +19,60 @@ export interface HealthBounds {
   maxEventLoopDelayMs: number;
 }
 
+/** What the health reads from the WAL shard(s) and the threads. */
+export interface HealthInputs {
+  /** Null while every WAL shard accepts records, else why not. */
+  walRefusal(): string | null;
+  sinkHealthy(): boolean;
+  /** Largest event-loop delay of the last second over the threads, ms. */
+  loopDelayMs(): number;
+}
+
+const PHASE_DETAIL: Readonly<Record<Phase, string>> = {
+  starting: 'starting',
+  serving: 'serving',
+  'pre-termination': 'shutting down (pre-termination period)',
+  draining: 'shutting down',
+};
+
 export class Lifecycle implements HealthSource {
   phase: Phase = 'starting';
 
-  constructor(
-    private readonly sink: RecordSink,
-    private readonly shipper: ShipperThread | null,
-    private readonly bounds: HealthBounds,
-    /** Largest event-loop delay of the last second, ms. */
-    private readonly loopDelayMs: () => number,
-  ) {}
+  constructor(private readonly inputs: HealthInputs, private readonly shipper: ShipperThread | null, private readonly bounds: HealthBounds) {}
 
   checks(): HealthCheck[] {
     const out: HealthCheck[] = [];
-    const phaseDetail = {
-      starting: 'starting',
-      serving: 'serving',
-      'pre-termination': 'shutting down (pre-termination period)',
-      draining: 'shutting down',
-    }[this.phase];
-    out.push({ name: 'phase', ok: this.phase === 'serving', detail: phaseDetail });
+    out.push({ name: 'phase', ok: this.phase === 'serving', detail: PHASE_DETAIL[this.phase] });
     if (this.shipper !== null) {
       out.push({ name: 's3', ok: this.shipper.isReady, detail: this.shipper.isReady ? 'S3 answered' : 'starting (S3 not answering yet)' });
     }
-    const refusal = this.sink.refusal();
+    const refusal = this.inputs.walRefusal();
     out.push({ name: 'wal', ok: refusal === null, detail: refusal ?? 'accepting records' });
     if (this.shipper !== null) {
       const lag = this.shipper.lagMs();
       const ok = lag <= this.bounds.maxLagMs;
       out.push({ name: 'shipping-lag', ok, detail: `shipping lag ${(lag / 1000).toFixed(1)} s${ok ? ' within' : ' exceeds'} ${this.bounds.maxLagMs / 1000} s` });
     }
-    const delay = this.loopDelayMs();
-    const loopOk = delay <= this.bounds.maxEventLoopDelayMs;
-    out.push({ name: 'event-loop', ok: loopOk, detail: `event-loop delay ${Math.round(delay)} ms${loopOk ? ' within' : ' exceeds'} ${this.bounds.maxEventLoopDelayMs} ms` });
+    out.push(loopCheck(this.inputs.loopDelayMs(), this.bounds.maxEventLoopDelayMs));
     return out;
   }
 
   unhealthyReason(): string | null {
-    const failing = this.checks().filter((c) => !c.ok);
-    return failing.length === 0 ? null : `unhealthy: ${failing.map((c) => c.detail).join('; ')}`;
+    return unhealthyReason(this.checks());
   }
 
   sinkHealthy(): boolean {
-    return this.sink.healthy();
+    return this.inputs.sinkHealthy();
   }
+}
+
+export function loopCheck(delayMs: number, maxMs: number): HealthCheck {
+  const ok = delayMs <= maxMs;
+  return { name: 'event-loop', ok, detail: `event-loop delay ${Math.round(delayMs)} ms${ok ? ' within' : ' exceeds'} ${maxMs} ms` };
+}
+
+/** The public /health answer's reason: every failing check, or null. */
+export function unhealthyReason(checks: readonly HealthCheck[]): string | null {
+  const failing = checks.filter((c) => !c.ok);
+  return failing.length === 0 ? null : `unhealthy: ${failing.map((c) => c.detail).join('; ')}`;
 }

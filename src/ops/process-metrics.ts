@@ -1,4 +1,4 @@
-/** The process: event-loop delay (sampled every second), memory and CPU. */
+/** Event-loop delay of one thread (sampled every second), and the process's memory and CPU. */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { PrometheusText } from './prometheus-text';
 import { WindowedHistogram } from './windowed-histogram';
@@ -6,16 +6,16 @@ import { WindowedHistogram } from './windowed-histogram';
 const SAMPLE_MS = 1000;
 const RESOLUTION_MS = 10;
 
-export class ProcessMetrics {
+/** The event-loop delay of the thread that creates it. */
+export class LoopDelayMonitor {
   private readonly monitor: IntervalHistogram;
   private readonly timer: NodeJS.Timeout;
   /** Largest event-loop delay in the last complete second, in ms. */
   lastSecondMaxDelayMs = 0;
   /** Per-second maxima, µs. */
-  readonly loopDelay = new WindowedHistogram();
-  private peakRss = 0;
+  readonly delay = new WindowedHistogram();
 
-  constructor() {
+  constructor(private readonly onSample: () => void = () => undefined) {
     this.monitor = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.monitor.enable();
     this.timer = setInterval(() => this.sample(), SAMPLE_MS);
@@ -26,12 +26,27 @@ export class ProcessMetrics {
     // The histogram is in ns and its samples include the sampling timer's own 10 ms period.
     const maxNs = this.monitor.count > 0 ? Math.max(0, this.monitor.max - RESOLUTION_MS * 1e6) : 0;
     this.lastSecondMaxDelayMs = maxNs / 1e6;
-    this.loopDelay.record(maxNs / 1e3);
+    this.delay.record(maxNs / 1e3);
     this.monitor.reset();
-    this.rss();
+    this.onSample();
   }
 
-  /** Resident set size now, and the peak seen. */
+  close(): void {
+    clearInterval(this.timer);
+    this.monitor.disable();
+  }
+}
+
+/** The whole process (all threads): RSS and its peak, heap of this thread, CPU. */
+export class ProcessMetrics {
+  private peakRss = 0;
+  readonly loop: LoopDelayMonitor;
+
+  constructor() {
+    this.loop = new LoopDelayMonitor(() => this.rss());
+  }
+
+  /** Resident set size now; the peak is sampled every second. */
   rss(): number {
     const r = process.memoryUsage.rss();
     if (r > this.peakRss) this.peakRss = r;
@@ -45,16 +60,14 @@ export class ProcessMetrics {
   render(out: PrometheusText): void {
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
-    out.summary('sluice_event_loop_delay_seconds', 'Largest event-loop delay of each second (quantiles over the last minute).', this.loopDelay.snapshot(), 1e6);
     out.single('sluice_process_resident_memory_bytes', 'gauge', 'Resident set size.', mem.rss);
     out.single('sluice_process_resident_memory_peak_bytes', 'gauge', 'Largest resident set size seen (sampled every second).', this.peakRssBytes);
-    out.single('sluice_process_heap_used_bytes', 'gauge', 'V8 heap in use.', mem.heapUsed);
+    out.single('sluice_process_heap_used_bytes', 'gauge', 'V8 heap in use on the main thread.', mem.heapUsed);
     out.single('sluice_process_cpu_seconds_total', 'counter', 'User and system CPU time of the process (all threads).', (cpu.user + cpu.system) / 1e6);
     out.single('sluice_process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch.', Math.round((Date.now() - process.uptime() * 1000) / 1000));
   }
 
   close(): void {
-    clearInterval(this.timer);
-    this.monitor.disable();
+    this.loop.close();
   }
 }

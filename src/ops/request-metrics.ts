@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { CapturedRequest } from '../http/captured-request';
 import type { ExchangeObserver } from '../http/collector-server';
 import { WindowedHistogram } from './windowed-histogram';
-import type { PrometheusText } from './prometheus-text';
+import type { RequestsSnapshot } from './metrics-snapshot';
 
 export const ENDPOINTS = ['pixel', 'tp2', 'vendor', 'redirect', 'preflight', 'health', 'other'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
@@ -67,17 +67,13 @@ export class RequestMetrics implements ExchangeObserver {
     return m;
   }
 
-  render(out: PrometheusText): void {
-    out.family('sluice_http_requests_total', 'counter', 'Requests answered, by endpoint, method and status.');
+  snapshot(): RequestsSnapshot {
+    const answers: RequestsSnapshot['answers'] = [];
     ENDPOINTS.forEach((endpoint, i) => {
-      for (const [method, byStatus] of this.answers[i]!) {
-        for (const [status, n] of byStatus) out.sample('sluice_http_requests_total', n, { endpoint, method: method.toUpperCase(), status: String(status) });
-      }
+      for (const [method, byStatus] of this.answers[i]!) for (const [status, n] of byStatus) answers.push([endpoint, method, status, n]);
     });
-    out.family('sluice_http_requests_aborted_total', 'counter', 'Requests whose client went away before the answer, by endpoint.');
-    ENDPOINTS.forEach((endpoint, i) => out.sample('sluice_http_requests_aborted_total', this.abortsByEndpoint[i]!, { endpoint }));
-    out.single('sluice_http_request_body_bytes_total', 'counter', 'Request body bytes received.', this.bodyBytes);
-    out.single('sluice_http_acknowledged_total', 'counter', 'Requests whose records were stored and acknowledged (200, or 302 for redirects).', this.acknowledged);
-    out.summary('sluice_ack_latency_seconds', 'Request to acknowledgement for requests that store records (quantiles over the last minute; 1 is the maximum).', this.ackLatency.snapshot(), 1e6);
+    const aborts: Record<string, number> = {};
+    ENDPOINTS.forEach((endpoint, i) => { aborts[endpoint] = this.abortsByEndpoint[i]!; });
+    return { answers, aborts, bodyBytes: this.bodyBytes, acknowledged: this.acknowledged, ackLatency: this.ackLatency.snapshot(), ackRecent: this.ackLatency.snapshot(2) };
   }
 }

@@ -1,6 +1,6 @@
-/** The WAL's figures: records and bytes appended, append and sync latency, group-commit size. */
-import type { WalObserver } from '../wal/write-ahead-log';
-import type { PrometheusText } from './prometheus-text';
+/** A WAL shard's figures: records and bytes appended, append and sync latency, group-commit size. */
+import type { WalObserver, WriteAheadLog } from '../wal/write-ahead-log';
+import type { WalSnapshot } from './metrics-snapshot';
 import { WindowedHistogram } from './windowed-histogram';
 
 export class WalMetrics implements WalObserver {
@@ -29,15 +29,15 @@ export class WalMetrics implements WalObserver {
     if (records > 0) this.groupRecords.record(records);
   };
 
-  render(out: PrometheusText): void {
-    out.family('sluice_wal_records_appended_total', 'counter', 'Records appended to the WAL: good (one per tracker request or split part) and bad rows.')
-      .sample('sluice_wal_records_appended_total', this.goodRecords, { kind: 'good' })
-      .sample('sluice_wal_records_appended_total', this.badRecords, { kind: 'bad' });
-    out.single('sluice_wal_appended_bytes_total', 'counter', 'Record bytes appended to the WAL (without framing).', this.bytes);
-    out.single('sluice_wal_syncs_total', 'counter', 'Group-commit syncs completed.', this.syncs);
-    out.summary('sluice_wal_append_latency_seconds', 'Time to append one request\'s records to the mapped segment.', this.appendLatency.snapshot(), 1e6);
-    out.summary('sluice_wal_sync_latency_seconds', 'Duration of one group-commit sync (fdatasync of the files written, and the directory when it changed).', this.syncLatency.snapshot(), 1e6);
-    out.summary('sluice_wal_group_commit_requests', 'Requests acknowledged by one sync.', this.groupRequests.snapshot());
-    out.summary('sluice_wal_group_commit_records', 'Records made durable by one sync.', this.groupRecords.snapshot());
+  /** The shard's figures: these counters and the WAL's own state. */
+  snapshot(wal: WriteAheadLog): WalSnapshot {
+    const free = wal.freeDiskBytes;
+    return {
+      instanceId: wal.instanceId, goodRecords: this.goodRecords, badRecords: this.badRecords, bytes: this.bytes, syncs: this.syncs,
+      appendLatency: this.appendLatency.snapshot(), syncLatency: this.syncLatency.snapshot(), groupRequests: this.groupRequests.snapshot(), groupRecords: this.groupRecords.snapshot(),
+      pendingRecords: wal.pendingRecords, sealedSegments: wal.sealedSegments().length, segmentsSealed: wal.counters.segmentsSealed,
+      segmentsReleased: wal.counters.segmentsReleased, unshippedBytes: wal.unshippedBytes(), refused: wal.counters.refusedSubmits,
+      freeDiskBytes: Number.isFinite(free) ? free : null, refusal: wal.refusal(),
+    };
   }
 }

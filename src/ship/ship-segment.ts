@@ -13,6 +13,7 @@ import { buildSegmentOutputs, type LocalFile } from './segment-files';
 import type { SegmentRef, ShipPlan } from './shipper';
 
 export interface ShippedInfo {
+  instanceId: string;
   seq: number;
   keys: string[];
   records: number;
@@ -28,17 +29,17 @@ export interface ShipHooks {
 
 /** The objects a segment becomes, with their keys; built in `work` (removed afterwards). */
 export function segmentObjects(seg: SegmentRef, plan: ShipPlan, work: string): { records: number; objects: Array<{ key: string; file: LocalFile; type: string }> } {
-  const base = `${plan.instanceId}-${String(seg.seq).padStart(20, '0')}`;
+  const base = `${seg.instanceId}-${String(seg.seq).padStart(20, '0')}`;
   const out = buildSegmentOutputs(seg.path, work, base, plan.format);
   const firstEventMs = out.footer.firstMs || seg.firstMs;
   const objects: Array<{ key: string; file: LocalFile; type: string }> = [];
   if (out.good !== null) {
-    const key = objectKey(plan.keyTemplate, { prefix: plan.prefix, instance: plan.instanceId, seq: seg.seq, firstEventMs, ext: out.good.ext });
+    const key = objectKey(plan.keyTemplate, { prefix: plan.prefix, instance: seg.instanceId, seq: seg.seq, firstEventMs, ext: out.good.ext });
     objects.push({ key, file: out.good.file, type: plan.format === 'lzo' ? 'application/x-lzop' : 'application/gzip' });
     if (out.good.index !== null) objects.push({ key: `${key}.index`, file: out.good.index, type: 'application/octet-stream' });
   }
   if (out.bad !== null) {
-    const key = objectKey(plan.keyTemplate, { prefix: plan.badPrefix, instance: plan.instanceId, seq: seg.seq, firstEventMs, ext: out.bad.ext });
+    const key = objectKey(plan.keyTemplate, { prefix: plan.badPrefix, instance: seg.instanceId, seq: seg.seq, firstEventMs, ext: out.bad.ext });
     objects.push({ key, file: out.bad.file, type: 'application/gzip' });
   }
   return { records: out.footer.records, objects };
@@ -46,7 +47,7 @@ export function segmentObjects(seg: SegmentRef, plan: ShipPlan, work: string): {
 
 export async function shipSegment(seg: SegmentRef, plan: ShipPlan, client: S3Client | null, hooks: ShipHooks = {}): Promise<ShippedInfo> {
   const started = Date.now();
-  const work = join(plan.outDir, String(seg.seq));
+  const work = join(plan.outDir, `${seg.instanceId}-${seg.seq}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   try {
@@ -64,7 +65,7 @@ export async function shipSegment(seg: SegmentRef, plan: ShipPlan, client: S3Cli
       }
       bytes += o.file.bytes;
     }
-    return { seq: seg.seq, keys: objects.map((o) => o.key), records, bytes, ms: Date.now() - started };
+    return { instanceId: seg.instanceId, seq: seg.seq, keys: objects.map((o) => o.key), records, bytes, ms: Date.now() - started };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -7,10 +7,9 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { SealedSegment } from '../wal/recovery';
-import type { WriteAheadLog } from '../wal/write-ahead-log';
+import type { SegmentSource } from './segment-source';
 import type { FromShipper, ShipperWorkerData, ToShipper } from './shipper-worker';
-import type { ShipperStats } from './shipper';
+import { segmentId, type SegmentRef, type ShipperStats } from './shipper';
 
 export interface ShipperLog {
   info(o: object, m: string): void;
@@ -20,6 +19,7 @@ export interface ShipperLog {
 
 /** One segment confirmed in S3. */
 export interface ShippedSegment {
+  instanceId: string;
   seq: number;
   records: number;
   bytes: number;
@@ -29,8 +29,8 @@ export interface ShippedSegment {
 
 export class ShipperThread {
   private readonly worker: Worker;
-  /** Segments handed to the worker: seq → performance.now() of the first event. */
-  private readonly pending = new Map<number, number>();
+  /** Segments handed to the worker: segmentId → performance.now() of the first event. */
+  private readonly pending = new Map<string, number>();
   private readyResolve: (() => void) | null = null;
   readonly ready: Promise<void>;
   isReady = false;
@@ -43,14 +43,13 @@ export class ShipperThread {
   private readonly shippedListeners: Array<(s: ShippedSegment) => void> = [];
 
   /** `onFatal` is called when the shipper cannot run at all (the process should stop). */
-  constructor(private readonly wal: WriteAheadLog, data: ShipperWorkerData, private readonly log: ShipperLog, private readonly archiveDir: string | null, private readonly onFatal: (why: string) => void) {
+  constructor(private readonly source: SegmentSource, data: ShipperWorkerData, private readonly log: ShipperLog, private readonly archiveDir: string | null, private readonly onFatal: (why: string) => void) {
     this.ready = new Promise((resolve) => { this.readyResolve = resolve; });
     this.worker = new Worker(join(__dirname, 'shipper-worker.js'), { workerData: data });
     this.worker.on('message', (m: FromShipper) => this.onMessage(m));
     this.worker.on('error', (e) => this.onFatal(`shipper thread failed: ${e.message}`));
     this.worker.on('exit', (code) => { if (!this.stopping) this.onFatal(`shipper thread exited (${code})`); });
-    for (const s of wal.sealedSegments()) this.send(s);
-    wal.onSealed((s) => this.send(s));
+    source.onSealed((s) => this.send(s));
   }
 
   /** Deletes archived segments older than `retentionMs`, now and periodically. */
@@ -77,10 +76,10 @@ export class ShipperThread {
     this.shippedListeners.push(listener);
   }
 
-  private send(s: SealedSegment): void {
+  private send(seg: SegmentRef): void {
     // Its first event's age on the monotonic clock (a later wall-clock step does not change it).
-    this.pending.set(s.seq, performance.now() - Math.max(0, Date.now() - s.footer.firstMs));
-    const msg: ToShipper = { type: 'segment', seg: { seq: s.seq, path: s.path, firstMs: s.footer.firstMs } };
+    this.pending.set(segmentId(seg), performance.now() - Math.max(0, Date.now() - seg.firstMs));
+    const msg: ToShipper = { type: 'segment', seg };
     this.worker.postMessage(msg);
   }
 
@@ -98,10 +97,10 @@ export class ShipperThread {
       case 'shipped':
         // Fault injection for tests: die between the confirmed upload and the WAL release.
         if (process.env['SLUICE_FAULT_KILL_AFTER_SHIP'] === '1') process.kill(process.pid, 'SIGKILL');
-        this.pending.delete(m.seq);
-        this.wal.release(m.seq, this.archiveDir);
-        this.log.info({ seq: m.seq, keys: m.keys, records: m.records, bytes: m.bytes, ms: m.ms }, 'segment shipped');
-        for (const l of this.shippedListeners) l({ seq: m.seq, records: m.records, bytes: m.bytes, ms: m.ms });
+        this.pending.delete(segmentId(m));
+        this.source.release(m.instanceId, m.seq, this.archiveDir);
+        this.log.info({ instance: m.instanceId, seq: m.seq, keys: m.keys, records: m.records, bytes: m.bytes, ms: m.ms }, 'segment shipped');
+        for (const l of this.shippedListeners) l({ instanceId: m.instanceId, seq: m.seq, records: m.records, bytes: m.bytes, ms: m.ms });
         break;
       case 'stats':
         this.stats = m.stats;
@@ -122,9 +121,10 @@ export class ShipperThread {
   lagMs(): number {
     let oldest = Number.POSITIVE_INFINITY;
     for (const first of this.pending.values()) oldest = Math.min(oldest, first);
-    const open = this.wal.openSegmentFirstMono();
-    if (open !== null) oldest = Math.min(oldest, open);
-    return Number.isFinite(oldest) ? Math.max(0, performance.now() - oldest) : 0;
+    const now = performance.now();
+    const open = this.source.openAgeMs();
+    if (open > 0) oldest = Math.min(oldest, now - open);
+    return Number.isFinite(oldest) ? Math.max(0, now - oldest) : 0;
   }
 
   get unshippedSegments(): number {

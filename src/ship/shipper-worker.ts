@@ -29,7 +29,7 @@ export type ToShipper =
 export type FromShipper =
   | { type: 'ready'; endpoint: string | null }
   | { type: 'startFailed'; error: string }
-  | { type: 'shipped'; seq: number; keys: string[]; records: number; bytes: number; ms: number }
+  | { type: 'shipped'; instanceId: string; seq: number; keys: string[]; records: number; bytes: number; ms: number }
   | { type: 'stats'; stats: Shipper['stats'] }
   | { type: 'drained'; idle: boolean }
   | { type: 'log'; level: 'info' | 'warn'; obj: object; msg: string }

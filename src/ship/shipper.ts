@@ -13,6 +13,8 @@ import { shipSegment, type ShippedInfo } from './ship-segment';
 export type { ShippedInfo } from './ship-segment';
 
 export interface SegmentRef {
+  /** The WAL (shard) it belongs to: part of its keys. */
+  instanceId: string;
   seq: number;
   path: string;
   /** First event's append time (ms): the key's hour and the lag. */
@@ -22,7 +24,6 @@ export interface SegmentRef {
 /** What and where to ship: plain data, so it can cross into the shipper thread. */
 export interface ShipPlan {
   s3: S3Settings;
-  instanceId: string;
   format: ShipFormat;
   keyTemplate: string;
   prefix: string;
@@ -49,9 +50,19 @@ export interface ShipperStats {
   lastError: string | null;
 }
 
+/** A segment's identity across shards. */
+export function segmentId(seg: { instanceId: string; seq: number }): string {
+  return `${seg.instanceId}/${seg.seq}`;
+}
+
+function before(a: SegmentRef, b: SegmentRef): boolean {
+  return a.firstMs !== b.firstMs ? a.firstMs < b.firstMs : a.seq < b.seq;
+}
+
 export class Shipper {
   private readonly queue: SegmentRef[] = [];
-  private readonly known = new Set<number>();
+  /** Segments queued or in progress, by segmentId. */
+  private readonly known = new Set<string>();
   private idleWaiters: Array<() => void> = [];
   private stopped = false;
   readonly stats: ShipperStats = { queued: 0, inProgress: 0, shipped: 0, retries: 0, failedRounds: 0, bytes: 0, lastError: null };
@@ -61,10 +72,12 @@ export class Shipper {
   }
 
   enqueue(seg: SegmentRef): void {
-    if (this.known.has(seg.seq)) return;
-    this.known.add(seg.seq);
+    const id = segmentId(seg);
+    if (this.known.has(id)) return;
+    this.known.add(id);
+    // Oldest first: by first event, then sequence (shards interleave by time).
     let i = this.queue.length;
-    while (i > 0 && this.queue[i - 1]!.seq > seg.seq) i--;
+    while (i > 0 && before(seg, this.queue[i - 1]!)) i--;
     this.queue.splice(i, 0, seg);
     this.pump();
   }
@@ -98,6 +111,7 @@ export class Shipper {
       });
       this.stats.shipped++;
       this.stats.bytes += info.bytes;
+      this.known.delete(segmentId(seg));
       this.finish(seg);
       this.o.onShipped(info);
     } catch (e) {
@@ -106,14 +120,14 @@ export class Shipper {
       this.o.log.warn({ seq: seg.seq, err: (e as Error).message, retryInMs: this.o.retry.maxDelayMs }, 'segment not shipped; will retry');
       setTimeout(() => {
         this.finish(seg);
-        this.known.delete(seg.seq);
+        this.known.delete(segmentId(seg));
         if (!this.stopped) this.enqueue(seg);
       }, this.o.retry.maxDelayMs).unref();
     }
   }
 
   private finish(seg: SegmentRef): void {
-    this.active = this.active.filter((s) => s.seq !== seg.seq);
+    this.active = this.active.filter((s) => s !== seg);
     this.pump();
   }
 

@@ -1,7 +1,7 @@
 /** Builds the shipper thread's settings from the configuration and starts it. */
 import { resolve, join } from 'node:path';
 import type { SluiceConfig } from '../config/types';
-import type { WriteAheadLog } from '../wal/write-ahead-log';
+import type { SegmentSource } from './segment-source';
 import { ShipperThread, type ShipperLog } from './shipper-thread';
 import type { ShipperWorkerData } from './shipper-worker';
 import type { S3Settings } from './s3-target';
@@ -16,9 +16,8 @@ export function s3Settings(config: SluiceConfig): S3Settings {
   };
 }
 
-export function startShipper(config: SluiceConfig, wal: WriteAheadLog, log: ShipperLog, onFatal: (why: string) => void): ShipperThread {
+export function startShipper(config: SluiceConfig, source: SegmentSource, log: ShipperLog, onFatal: (why: string) => void): ShipperThread {
   const data: ShipperWorkerData = {
-    instanceId: wal.instanceId,
     s3: s3Settings(config),
     niceness: config.ship.threadNiceness,
     createBucket: config.s3.createBucket,
@@ -32,7 +31,7 @@ export function startShipper(config: SluiceConfig, wal: WriteAheadLog, log: Ship
     concurrency: config.ship.concurrency,
     retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
   };
-  const thread = new ShipperThread(wal, data, log, config.ship.archiveDir === null ? null : resolve(config.ship.archiveDir), onFatal);
+  const thread = new ShipperThread(source, data, log, config.ship.archiveDir === null ? null : resolve(config.ship.archiveDir), onFatal);
   thread.sweepArchive(config.ship.archiveRetention);
   return thread;
 }

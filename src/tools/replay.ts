@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config/load';
 import { objectKey } from '../ship/key-template';
 import { shipSegment } from '../ship/ship-segment';
@@ -83,8 +83,24 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
   if (args === 'help') { out(REPLAY_USAGE); return 0; }
   const dir = resolve(args.walDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`replay: ${args.walDir} is not a directory`);
-  const owner = runningCollector(dir);
+  const owner = runningCollector(dir) ?? (/^shard-\d+$/.test(basename(dir)) ? runningCollector(dirname(dir)) : null);
   if (owner !== null) throw new CliError(`replay: a collector (pid ${owner}) is running on ${args.walDir}; stop it first (it ships its own WAL)`);
+  // A collector with wal.shards > 1 keeps one WAL per HTTP thread in shard-<n>: replay each.
+  const shards = readdirSync(dir).filter((n) => /^shard-\d+$/.test(n) && statSync(join(dir, n)).isDirectory()).sort();
+  if (shards.length > 0) {
+    const walDirs = readdirSync(dir).some((n) => SEGMENT_NAME.test(n)) ? [dir, ...shards.map((n) => join(dir, n))] : shards.map((n) => join(dir, n));
+    for (const sub of walDirs) {
+      out(JSON.stringify({ wal: sub }));
+      const rest = [...(args.dryRun ? ['--dry-run'] : []), ...(args.toDir === null ? [] : ['--to-dir', args.toDir]), ...(args.configFile === null ? [] : ['--config', args.configFile])];
+      if (sub === dir) await replayOneDir(sub, args, out); else await runReplay([sub, ...rest], out);
+    }
+    return 0;
+  }
+  return replayOneDir(dir, args, out);
+}
+
+/** Replays one WAL directory (no shards below it). */
+async function replayOneDir(dir: string, args: ReplayOptions, out: (line: string) => void): Promise<number> {
   const { config } = await loadConfig(args.configFile);
   const names = readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
   if (names.length === 0 && !existsSync(join(dir, 'wal.state'))) throw new CliError(`replay: ${args.walDir} holds no WAL (no segments, no wal.state)`);
@@ -114,7 +130,7 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
   const work = mkdtempSync(join(tmpdir(), 'sluice-replay-'));
   const plan: ShipPlan = {
     s3: session?.s3 ?? s3Settings(config),
-    instanceId: report.instanceId, format: config.ship.format, keyTemplate: config.ship.keyTemplate,
+    format: config.ship.format, keyTemplate: config.ship.keyTemplate,
     prefix: config.s3.prefix, badPrefix: config.s3.badPrefix, outDir: work, concurrency: 1,
     retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
   };
@@ -123,7 +139,7 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
   let shipped = 0;
   try {
     for (const seg of report.sealed) {
-      const info = await shipSegment({ seq: seg.seq, path: seg.path, firstMs: seg.footer.firstMs }, plan, session?.client ?? null, args.toDir === null ? {} : { toDir: resolve(args.toDir) });
+      const info = await shipSegment({ instanceId: report.instanceId, seq: seg.seq, path: seg.path, firstMs: seg.footer.firstMs }, plan, session?.client ?? null, args.toDir === null ? {} : { toDir: resolve(args.toDir) });
       rmSync(seg.path, { force: true });
       shipped += info.records;
       progress.add(info.records);

@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// The benchmark: Sluice beside the anchors (../shared/bench: bare uWS, nginx with the userid
+// module and a buffered access log, bare node:http) in one invocation, interleaved, medians of
+// REPS repetitions. Server pinned to CPU 0, wrk (-t1 -c64) on CPU 1.
+//
+//   node bench/run.js [--write]          # --write: also bench/RESULTS.md
+//   DUR=10 REPS=3 SERVERS="uws nginx node sluice sluice-none sluice-2t" node bench/run.js
+//
+// Scenarios: get (pixel, 664-byte query, browser headers), post (tp2, 3 events, 1,850 bytes),
+// webhook (form POST to /com.mailgun/v1; Sluice only: the anchors do not serve it). Per server and
+// scenario: requests/s, p50/p99/p99.9 latency (wrk's HdrHistogram), server CPU seconds per 100k
+// requests (utime+stime of the server and its children), peak RSS (VmHWM), non-2xx and errors.
+// JSON to bench/results/run-<time>.json; the Markdown table to stdout.
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+
+const ROOT = path.join(__dirname, '..');
+const SHARED = process.env.ANCHORS_DIR || path.join(ROOT, '..', 'shared', 'bench');
+const DUR = Number(process.env.DUR || 10);
+const WARM = Number(process.env.WARM || 2);
+const REPS = Number(process.env.REPS || 3);
+const SERVERS = (process.env.SERVERS || 'uws nginx node sluice sluice-none').split(/\s+/).filter(Boolean);
+const WRITE = process.argv.includes('--write');
+
+for (const tool of ['wrk', 'taskset']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) { console.error(`missing ${tool}: apt-get install wrk nginx-light libnginx-mod-http-echo`); process.exit(2); }
+}
+
+// The anchors run from a copy (their folder is read-only here); uws-anchor.js needs `uwebsockets`,
+// the same package this project depends on under the name uWebSockets.js.
+const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'));
+const ANCH = path.join(WORK, 'anchors');
+fs.cpSync(SHARED, ANCH, { recursive: true, filter: (src) => !/\/(node_modules|logs|results)(\/|$)/.test(src.slice(SHARED.length)) });
+fs.mkdirSync(path.join(ANCH, 'node_modules'), { recursive: true });
+fs.symlinkSync(path.join(ROOT, 'node_modules', 'uWebSockets.js'), path.join(ANCH, 'node_modules', 'uwebsockets'));
+fs.mkdirSync(path.join(ANCH, 'logs', 'nginx-tmp'), { recursive: true });
+
+const cpuOf = (pids) => pids.reduce((s, pid) => {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const p = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return s + (Number(p[11]) + Number(p[12])) / 100;
+  } catch { return s; }
+}, 0);
+const rssOf = (pids) => pids.reduce((s, pid) => {
+  try { return s + Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024; } catch { return s; }
+}, 0);
+const childrenOf = (pid) => {
+  const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return r.stdout.split('\n').map((x) => Number(x.trim())).filter((x) => x > 0);
+};
+
+function portFree(port) {
+  return new Promise((resolve) => { const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true))); });
+}
+function waitPort(port, ms = 20000) {
+  const until = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const once = () => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); resolve(); });
+      s.on('error', () => (Date.now() > until ? reject(new Error(`port ${port} did not open`)) : setTimeout(once, 100)));
+    };
+    once();
+  });
+}
+
+const SLUICE_PORT = 8090;
+const sluiceDef = (durability, threads) => ({
+  port: SLUICE_PORT,
+  cmd: [process.execPath, path.join(ROOT, 'dist', 'server.js'), '--config', path.join(WORK, 'sluice.json')],
+  env: { SLUICE_PORT: String(SLUICE_PORT), SLUICE_ADMIN_PORT: '0', SLUICE_WAL_DIR: path.join(WORK, 'wal'), SLUICE_EMBEDDED_S3_DIR: path.join(WORK, 's3'), SLUICE_EMBEDDED_S3_PORT: '0', SLUICE_DURABILITY: durability, SLUICE_LOG_LEVEL: 'warn', ...(threads ? { SLUICE_HTTP_THREADS: String(threads) } : {}) },
+  webhook: true,
+  cleanup: () => fs.rmSync(path.join(WORK, 'wal'), { recursive: true, force: true }),
+});
+// Shipping runs (nice 10) as in production; the embedded S3 stores every shipped file.
+fs.writeFileSync(path.join(WORK, 'sluice.json'), JSON.stringify({}));
+const DEFS = {
+  uws: { port: 8081, cmd: [process.execPath, 'uws-anchor.js'], env: { MODE: 'min', PORT: '8081' } },
+  nginx: { port: 8082, cmd: ['nginx', '-p', `${ANCH}/`, '-c', 'nginx.conf', '-e', 'logs/nginx-error.log', '-g', 'worker_processes 1; daemon off;'], env: {}, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'nginx-access.log'), { force: true }) },
+  node: { port: 8083, cmd: [process.execPath, 'node-anchor.js'], env: { MODE: 'min', PORT: '8083' } },
+  sluice: sluiceDef('fsync'),
+  'sluice-none': sluiceDef('none'),
+};
+const LABEL = { uws: 'uWS ceiling (anchor A)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none' };
+const SCEN = { get: { lua: 'get.lua', path: '/i' }, post: { lua: 'post.lua', path: '/com.snowplowanalytics.snowplow/tp2' }, webhook: { lua: 'webhook.lua', path: '/com.mailgun/v1' } };
+
+function wrk(scenario, port, seconds) {
+  const s = SCEN[scenario];
+  const r = spawnSync('taskset', ['-c', process.env.LOAD_CPUS || '1', 'wrk', '-t1', '-c64', `-d${seconds}s`, '--timeout', '5s', '-s', path.join(__dirname, 'wrk', s.lua), `http://127.0.0.1:${port}${s.path}`], { cwd: ANCH, encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_WRK: path.join(__dirname, 'wrk') } });
+  const m = /WRKJSON (\{.*\})/.exec(r.stdout);
+  if (!m) throw new Error(`wrk failed: ${r.stdout}${r.stderr}`);
+  const j = JSON.parse(m[1]);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
+  j.non2xx = non2xx ? Number(non2xx[1]) : 0;
+  return j;
+}
+
+async function runServer(name) {
+  const d = DEFS[name];
+  if (!(await portFree(d.port))) throw new Error(`port ${d.port} is busy`);
+  const child = spawn('taskset', ['-c', process.env.SERVER_CPUS || '0', ...d.cmd], { cwd: ANCH, env: { ...process.env, ...d.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b) => { err += b; });
+  await waitPort(d.port).catch((e) => { child.kill('SIGKILL'); throw new Error(`${name}: ${e.message}\n${err}`); });
+  await new Promise((r) => setTimeout(r, name.startsWith('sluice') ? 1500 : 300));
+  const out = {};
+  try {
+    for (const scenario of Object.keys(SCEN)) {
+      if (scenario === 'webhook' && !d.webhook) continue;
+      wrk(scenario, d.port, WARM);
+      const pids = [child.pid, ...childrenOf(child.pid)].flatMap((p) => [p, ...childrenOf(p)]);
+      const cpu0 = cpuOf(pids);
+      const w = wrk(scenario, d.port, DUR);
+      const cpu = cpuOf(pids) - cpu0;
+      out[scenario] = {
+        rps: w.requests / (w.duration_us / 1e6), p50_ms: w.p50_us / 1000, p99_ms: w.p99_us / 1000, p999_ms: w.p999_us / 1000, max_ms: w.max_us / 1000,
+        cpu_s_per_100k: w.requests > 0 ? (cpu / w.requests) * 1e5 : NaN, peak_rss_mib: rssOf(pids) / 1048576,
+        errors: w.err_connect + w.err_read + w.err_write + w.err_timeout, non2xx: w.non2xx, requests: w.requests,
+      };
+    }
+  } finally {
+    await new Promise((r) => { child.on('exit', r); child.kill('SIGKILL'); });
+    spawnSync('pkill', ['-KILL', '-P', String(child.pid)]);
+    d.cleanup?.();
+  }
+  return out;
+}
+
+const median = (xs) => { const s = xs.filter(Number.isFinite).sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
+const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
+
+async function main() {
+  const runs = [];
+  const started = new Date();
+  for (let rep = 1; rep <= REPS; rep++) {
+    // Interleaved: every server once per repetition, the order rotated.
+    const order = SERVERS.map((_, i) => SERVERS[(i + rep - 1) % SERVERS.length]);
+    for (const name of order) {
+      process.stderr.write(`rep ${rep}/${REPS} ${name}\n`);
+      runs.push({ rep, server: name, results: await runServer(name) });
+    }
+  }
+  const table = [];
+  for (const server of SERVERS) {
+    for (const scenario of Object.keys(SCEN)) {
+      const rs = runs.filter((r) => r.server === server && r.results[scenario]).map((r) => r.results[scenario]);
+      if (rs.length === 0) continue;
+      const m = (k) => median(rs.map((r) => r[k]));
+      table.push({ server, scenario, rps: m('rps'), p50_ms: m('p50_ms'), p99_ms: m('p99_ms'), p999_ms: m('p999_ms'), cpu_s_per_100k: m('cpu_s_per_100k'), peak_rss_mib: Math.max(...rs.map((r) => r.peak_rss_mib)), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors, 0), rps_all: rs.map((r) => Math.round(r.rps)) });
+    }
+  }
+  const nginx = (scenario) => table.find((r) => r.server === 'nginx' && r.scenario === scenario);
+  const machine = `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}, ${spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] || 'wrk'}`;
+  const lines = [
+    `Run ${started.toISOString().slice(0, 16)}Z on ${machine}. ${REPS} interleaved repetitions, medians; wrk -t1 -c64, ${DUR} s per scenario after ${WARM} s of warm-up; server pinned to CPU 0, wrk to CPU 1.`,
+    '',
+    '| server | scenario | req/s | × nginx | p50 ms | p99 ms | p99.9 ms | CPU s / 100k | peak RSS MiB | non-2xx | errors | req/s per rep |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...table.map((r) => {
+      const n = nginx(r.scenario);
+      return `| ${LABEL[r.server] ?? r.server} | ${r.scenario} | ${fmt(r.rps)} | ${n ? fmt(r.rps / n.rps, 2) : '–'} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${fmt(r.p999_ms, 2)} | ${fmt(r.cpu_s_per_100k, 2)} | ${fmt(r.peak_rss_mib)} | ${r.non2xx} | ${r.errors} | ${r.rps_all.join(', ')} |`;
+    }),
+  ];
+  const md = lines.join('\n');
+  console.log(md);
+  const outJson = path.join(ROOT, 'bench', 'results', `run-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(outJson), { recursive: true });
+  fs.writeFileSync(outJson, JSON.stringify({ started, machine, DUR, WARM, REPS, SERVERS, table, runs }, null, 1));
+  console.log(`\nraw: ${path.relative(ROOT, outJson)}`);
+  if (WRITE) {
+    const results = path.join(ROOT, 'bench', 'RESULTS.md');
+    const head = fs.existsSync(results) ? fs.readFileSync(results, 'utf8').split('<!-- table -->')[0] : '# Benchmark results\n\n';
+    fs.writeFileSync(results, `${head}<!-- table -->\n${md}\n\nRaw results: \`${path.relative(ROOT, outJson)}\`.\n`);
+    console.log('wrote bench/RESULTS.md');
+  }
+  fs.rmSync(WORK, { recursive: true, force: true });
+}
+
+main().catch((e) => { console.error(e); fs.rmSync(WORK, { recursive: true, force: true }); process.exit(1); });

@@ -1,0 +1,95 @@
+/**
+ * One shard of the collector: an HTTP front end and the WAL shard it writes, on the calling
+ * thread. The main thread runs one when wal.shards is 1; with more, each HTTP thread
+ * (http-thread.ts) runs one, all listening on the same port (the kernel spreads connections).
+ */
+import type { SluiceConfig } from '../config/types';
+import { logger } from '../ops/logger';
+import type { ShardSnapshot } from '../ops/metrics-snapshot';
+import type { LoopDelayMonitor } from '../ops/process-metrics';
+import { RequestMetrics } from '../ops/request-metrics';
+import { ARTIFACT, VERSION } from '../ops/version';
+import { WalMetrics } from '../ops/wal-metrics';
+import { InlineSerializer, PoolSerializer, type RecordSerializer } from '../payload/record-serializer';
+import { recordTimeMs } from '../payload/record-time';
+import { WriteAheadLog } from '../wal/write-ahead-log';
+import { CollectorServer } from './collector-server';
+import { CollectorService, type HealthSource } from './collector-service';
+import type * as UwsTypes from 'uWebSockets.js';
+
+export interface ShardOptions {
+  config: SluiceConfig;
+  /** The shard's WAL directory. */
+  walDir: string;
+  /** How often segments roll at the latest (from wal.maxSegmentAge and the ship interval). */
+  rollAgeMs: number;
+  health: HealthSource;
+  uws: typeof UwsTypes;
+}
+
+/** A WAL directory that cannot be used: a start-up error for the operator, not a stack trace. */
+export class WalOpenError extends Error {}
+
+export class CollectorShard {
+  readonly wal: WriteAheadLog;
+  readonly walMetrics = new WalMetrics();
+  readonly requests: RequestMetrics;
+  private readonly serializer: RecordSerializer;
+  private readonly server: CollectorServer;
+
+  constructor(o: ShardOptions) {
+    const { config } = o;
+    const w = config.wal;
+    const syncDelay = Number(process.env['SLUICE_FAULT_SYNC_DELAY_MS'] ?? '0');
+    try {
+      this.wal = WriteAheadLog.open({
+        dir: o.walDir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: o.rollAgeMs,
+        maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
+        maxSyncLatencyMs: w.maxSyncLatency, syncDelayMs: () => syncDelay, log: logger, observer: this.walMetrics, eventTimeOf: recordTimeMs,
+      });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (typeof err.code === 'string') throw new WalOpenError(`cannot use the WAL directory ${o.walDir} (wal.dir, SLUICE_WAL_DIR): ${err.code} ${err.message}`);
+      throw e;
+    }
+    this.requests = new RequestMetrics(config.collector.paths);
+    const recordContext = {
+      collector: `${ARTIFACT}-${VERSION}-${this.wal.name}`,
+      limits: { maxBytes: w.maxRecordBytes, maxPayloadSize: config.collector.networking.maxPayloadSize },
+      processor: { artifact: ARTIFACT, version: VERSION },
+    };
+    this.serializer = w.serializer === 'pool'
+      ? new PoolSerializer(recordContext, { threads: w.serializerThreads, batch: w.serializerBatch, maxQueuedJobs: w.serializerMaxQueuedJobs })
+      : new InlineSerializer(recordContext);
+    this.server = new CollectorServer({
+      config: config.collector,
+      service: new CollectorService(config.collector, o.health),
+      serializer: this.serializer,
+      sink: this.wal,
+      uws: o.uws,
+      onError: (err) => logger.error({ err }, 'request handler failed'),
+      observer: this.requests,
+    });
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return this.server.listen(host, port);
+  }
+
+  stopListening(): void {
+    this.server.stopListening();
+  }
+
+  snapshot(loop: LoopDelayMonitor): ShardSnapshot {
+    return { requests: this.requests.snapshot(), wal: this.walMetrics.snapshot(this.wal), loopDelay: loop.delay.snapshot(), loopDelayLastMs: loop.lastSecondMaxDelayMs };
+  }
+
+  /** Stops accepting, answers what is in flight, seals the open segment and syncs everything. */
+  async close(): Promise<void> {
+    this.server.stopListening();
+    while (this.server.inFlight() > 0) await new Promise((r) => setTimeout(r, 20));
+    await this.serializer.close();
+    await this.wal.close();
+    this.server.close();
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Where the shipper's segments come from: one WAL on this thread, or several WAL shards owned by
+ * HTTP threads (src/http/http-threads.ts). The shipper hears of every sealed segment, releases a
+ * segment once its objects are confirmed, and asks how old the oldest unsealed record is.
+ */
+import { performance } from 'node:perf_hooks';
+import type { WriteAheadLog } from '../wal/write-ahead-log';
+import type { SegmentRef } from './shipper';
+
+export interface SegmentSource {
+  /** Calls `listener` for every sealed segment not yet released, now and as they seal. */
+  onSealed(listener: (seg: SegmentRef) => void): void;
+  /** The segment is in S3: delete it, or move it to `archiveDir`. */
+  release(instanceId: string, seq: number, archiveDir: string | null): void;
+  /** Age in ms (monotonic) of the oldest record in an open segment; 0 when none has records. */
+  openAgeMs(): number;
+}
+
+/** The single WAL of a collector serving HTTP on its main thread. */
+export function walSegmentSource(wal: WriteAheadLog): SegmentSource {
+  const ref = (s: { seq: number; path: string; footer: { firstMs: number } }): SegmentRef => ({ instanceId: wal.instanceId, seq: s.seq, path: s.path, firstMs: s.footer.firstMs });
+  return {
+    onSealed(listener) {
+      for (const s of wal.sealedSegments()) listener(ref(s));
+      wal.onSealed((s) => listener(ref(s)));
+    },
+    release(instanceId, seq, archiveDir) {
+      if (instanceId === wal.instanceId) wal.release(seq, archiveDir);
+    },
+    openAgeMs() {
+      const first = wal.openSegmentFirstMono();
+      return first === null ? 0 : performance.now() - first;
+    },
+  };
+}
