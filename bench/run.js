@@ -4,7 +4,7 @@
 // REPS repetitions. Server pinned to CPU 0, wrk (-t1 -c64) on CPU 1.
 //
 //   node bench/run.js [--write]          # --write: also bench/RESULTS.md
-//   DUR=10 REPS=3 SERVERS="uws nginx node sluice sluice-none sluice-2t" node bench/run.js
+//   DUR=10 REPS=3 SERVERS="uws nginx node sluice sluice-none sluice-1t-2c sluice-2t-2c" node bench/run.js
 //
 // Scenarios: get (pixel, 664-byte query, browser headers), post (tp2, 3 events, 1,850 bytes),
 // webhook (form POST to /com.mailgun/v1; Sluice only: the anchors do not serve it). Per server and
@@ -70,10 +70,11 @@ function waitPort(port, ms = 20000) {
 }
 
 const SLUICE_PORT = 8090;
-const sluiceDef = (durability, threads) => ({
+const sluiceDef = (durability, shards, cpus) => ({
+  cpus,
   port: SLUICE_PORT,
   cmd: [process.execPath, path.join(ROOT, 'dist', 'server.js'), '--config', path.join(WORK, 'sluice.json')],
-  env: { SLUICE_PORT: String(SLUICE_PORT), SLUICE_ADMIN_PORT: '0', SLUICE_WAL_DIR: path.join(WORK, 'wal'), SLUICE_EMBEDDED_S3_DIR: path.join(WORK, 's3'), SLUICE_EMBEDDED_S3_PORT: '0', SLUICE_DURABILITY: durability, SLUICE_LOG_LEVEL: 'warn', ...(threads ? { SLUICE_HTTP_THREADS: String(threads) } : {}) },
+  env: { SLUICE_PORT: String(SLUICE_PORT), SLUICE_ADMIN_PORT: '0', SLUICE_WAL_DIR: path.join(WORK, 'wal'), SLUICE_EMBEDDED_S3_DIR: path.join(WORK, 's3'), SLUICE_EMBEDDED_S3_PORT: '0', SLUICE_DURABILITY: durability, SLUICE_LOG_LEVEL: 'warn', SLUICE_WAL_SHARDS: String(shards ?? 1) },
   webhook: true,
   cleanup: () => fs.rmSync(path.join(WORK, 'wal'), { recursive: true, force: true }),
 });
@@ -85,8 +86,14 @@ const DEFS = {
   node: { port: 8083, cmd: [process.execPath, 'node-anchor.js'], env: { MODE: 'min', PORT: '8083' } },
   sluice: sluiceDef('fsync'),
   'sluice-none': sluiceDef('none'),
+  // Threads: the server may use both cores (wrk shares core 1), 1 HTTP thread against 2.
+  'sluice-1t-2c': sluiceDef('fsync', 1, '0,1'),
+  'sluice-2t-2c': sluiceDef('fsync', 2, '0,1'),
 };
-const LABEL = { uws: 'uWS ceiling (anchor A)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none' };
+const LABEL = {
+  uws: 'uWS ceiling (anchor A)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none',
+  'sluice-1t-2c': 'Sluice, 1 HTTP thread, cores 0-1 (shared with wrk)', 'sluice-2t-2c': 'Sluice, 2 HTTP threads (wal.shards 2), cores 0-1 (shared with wrk)',
+};
 const SCEN = { get: { lua: 'get.lua', path: '/i' }, post: { lua: 'post.lua', path: '/com.snowplowanalytics.snowplow/tp2' }, webhook: { lua: 'webhook.lua', path: '/com.mailgun/v1' } };
 
 function wrk(scenario, port, seconds) {
@@ -103,7 +110,7 @@ function wrk(scenario, port, seconds) {
 async function runServer(name) {
   const d = DEFS[name];
   if (!(await portFree(d.port))) throw new Error(`port ${d.port} is busy`);
-  const child = spawn('taskset', ['-c', process.env.SERVER_CPUS || '0', ...d.cmd], { cwd: ANCH, env: { ...process.env, ...d.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('taskset', ['-c', d.cpus ?? process.env.SERVER_CPUS ?? '0', ...d.cmd], { cwd: ANCH, env: { ...process.env, ...d.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (b) => { err += b; });
   await waitPort(d.port).catch((e) => { child.kill('SIGKILL'); throw new Error(`${name}: ${e.message}\n${err}`); });

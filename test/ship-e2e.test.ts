@@ -145,7 +145,9 @@ t.test('multipart uploads, SSE-KMS and storage class reach S3', async (t) => {
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   t.teardown(() => proxy.close());
   const endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-  const s = await server({ ship: { multipartThreshold: '5 MiB', partSize: '5 MiB' }, s3: { sse: 'aws:kms', kmsKeyId: 'alias/sluice-test', storageClass: 'STANDARD_IA' } }, shipEnv({ endpoint }, 3));
+  // A 20 s interval (the segment rolls at 16 s): the records below land in one segment even on a
+  // loaded machine, so its LZO file is over the multipart threshold.
+  const s = await server({ ship: { multipartThreshold: '5 MiB', partSize: '5 MiB' }, s3: { sse: 'aws:kms', kmsKeyId: 'alias/sluice-test', storageClass: 'STANDARD_IA' } }, shipEnv({ endpoint }, 20));
   const { randomBytes } = await import('node:crypto');
   const sent: string[] = [];
   // About 7 MiB of incompressible records: the LZO file is over the multipart threshold.

@@ -17,7 +17,7 @@ table{border-collapse:collapse;width:100%} td{padding:3px 6px;border-bottom:1px 
 .ok{color:#1a7f37;font-weight:600} .bad{color:#cf222e;font-weight:600} #error{color:#cf222e}
 </style></head><body>
 <h1>Sluice <span id="health" class="bad">…</span></h1>
-<div class="sub">version <span id="version">?</span> · WAL instance <span id="instance">?</span> · updated <span id="updated">never</span> <span id="error"></span></div>
+<div class="sub">version <span id="version">?</span> · <span id="shards">?</span> HTTP thread(s) · WAL instance(s) <span id="instance">?</span> · updated <span id="updated">never</span> <span id="error"></span></div>
 <div class="grid">
 <div class="card"><h2>Records stored per second (one per tracker request; split batches count each part)</h2><div class="value" id="rate">–</div><canvas id="c-rate"></canvas></div>
 <div class="card"><h2>Request to acknowledgement, p99 (ms, last 10–20 s)</h2><div class="value" id="p99">–</div><canvas id="c-p99"></canvas></div>
@@ -74,7 +74,7 @@ function render(s) {
   $("rate").textContent = fmt(rate, 0); $("p99").textContent = fmt(s.latencyMs.p99, 2);
   $("backlog").textContent = fmt(s.walBacklogBytes / 1048576, 1); $("lag").textContent = s.shippingLagMs === null ? "shipping off" : fmt(s.shippingLagMs / 1000, 1);
   $("health").textContent = s.healthy ? "healthy" : "unhealthy"; $("health").className = s.healthy ? "ok" : "bad";
-  $("version").textContent = s.version; $("instance").textContent = s.instanceId;
+  $("version").textContent = s.version; $("instance").textContent = s.instanceId; $("shards").textContent = s.shards;
   $("updated").textContent = new Date(t).toISOString(); $("error").textContent = "";
   const rows = s.health.map((c) => "<tr><td>" + c.name + "</td><td class=" + (c.ok ? "ok" : "bad") + ">" + (c.ok ? "ok" : "failing") + "</td><td></td></tr>");
   $("checks").innerHTML = rows.join("");
