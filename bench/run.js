@@ -120,7 +120,7 @@ async function runServer(name) {
     for (const scenario of Object.keys(SCEN)) {
       if (scenario === 'webhook' && !d.webhook) continue;
       wrk(scenario, d.port, WARM);
-      const pids = [child.pid, ...childrenOf(child.pid)].flatMap((p) => [p, ...childrenOf(p)]);
+      const pids = [...new Set([child.pid, ...childrenOf(child.pid)].flatMap((p) => [p, ...childrenOf(p)]))];
       const cpu0 = cpuOf(pids);
       const w = wrk(scenario, d.port, DUR);
       const cpu = cpuOf(pids) - cpu0;
@@ -131,8 +131,9 @@ async function runServer(name) {
       };
     }
   } finally {
-    await new Promise((r) => { child.on('exit', r); child.kill('SIGKILL'); });
-    spawnSync('pkill', ['-KILL', '-P', String(child.pid)]);
+    // Children first (nginx's workers would outlive a killed master), then the server itself.
+    for (const pid of childrenOf(child.pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    await new Promise((r) => { if (child.exitCode !== null || child.signalCode !== null) r(); else { child.on('exit', r); child.kill('SIGKILL'); } });
     d.cleanup?.();
   }
   return out;

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Where a request's time goes: runs `node --cpu-prof dist/server.js` (fsync acks, shipping off,
+// no pre-termination wait) pinned to CPU 0 under wrk on CPU 1 for DUR seconds (default 10), then
+// prints the busy share of the profile by self time and the inclusive time of the request stages.
+//
+//   node bench/profile.js [get|post]      # the .cpuprofile is kept in bench/results/
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+
+const ROOT = path.join(__dirname, '..');
+const ANCH = process.env.ANCHORS_DIR || path.join(ROOT, '..', 'shared', 'bench');
+const KIND = process.argv[2] === 'post' ? 'post' : 'get';
+const DUR = Number(process.env.DUR || 10);
+const PORT = 8097;
+
+const STAGES = {
+  'capture (uWS request → CapturedRequest)': ['onRequest', 'onBodyChunk'],
+  'service (routing, identity, cookies, CORS)': ['handle'],
+  'record (Thrift encode, split)': ['buildRecords'],
+  'WAL append (copy into the map, CRC32C)': ['submit'],
+  'answer (uWS cork, headers, write)': ['answer', 'answerText'],
+  'group commit completion (waiters answered)': ['finish'],
+  'metrics observer': ['answered'],
+};
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-prof-'));
+  fs.writeFileSync(path.join(dir, 'c.json'), JSON.stringify({ ship: { enabled: false }, collector: { preTerminationPeriod: 0 } }));
+  const child = spawn('taskset', ['-c', '0', process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(ROOT, 'dist', 'server.js'), '--config', path.join(dir, 'c.json')], {
+    env: { ...process.env, SLUICE_PORT: String(PORT), SLUICE_ADMIN_PORT: '0', SLUICE_WAL_DIR: path.join(dir, 'wal'), SLUICE_LOG_LEVEL: 'warn' }, stdio: 'inherit',
+  });
+  for (let i = 0; ; i++) {
+    const ok = await new Promise((r) => { const s = net.connect(PORT, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
+    if (ok) break;
+    if (i > 100) throw new Error('server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const url = KIND === 'get' ? `http://127.0.0.1:${PORT}/i` : `http://127.0.0.1:${PORT}/com.snowplowanalytics.snowplow/tp2`;
+  const w = spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c64', `-d${DUR}s`, '-s', `${KIND}.lua`, url], { cwd: ANCH, encoding: 'utf8' });
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(w.stdout)?.[1];
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  const prof = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+  const out = path.join(ROOT, 'bench', 'results', `profile-${KIND}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.copyFileSync(path.join(dir, file), out);
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map();
+  const inclusive = new Map();
+  let busy = 0;
+  prof.samples.forEach((id, i) => {
+    const dt = prof.timeDeltas[i] ?? 0;
+    const n = byId.get(id);
+    if (n.callFrame.functionName === '(idle)') return;
+    busy += dt;
+    const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+    const seen = new Set();
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const name = byId.get(cur).callFrame.functionName;
+      if (!seen.has(name)) { seen.add(name); inclusive.set(name, (inclusive.get(name) ?? 0) + dt); }
+    }
+  });
+  const reqs = Number(rps) * DUR;
+  console.log(`## Profile: ${KIND}, ${rps} req/s under wrk -c64 for ${DUR} s; ${(busy / 1e6).toFixed(2)} s of JS-thread CPU (${((busy / reqs)).toFixed(1)} µs per request)\n`);
+  console.log('| stage (inclusive) | share of busy time | µs per request |\n|---|---|---|');
+  for (const [stage, fns] of Object.entries(STAGES)) {
+    const t = Math.max(...fns.map((f) => inclusive.get(f) ?? 0));
+    console.log(`| ${stage} | ${((t / busy) * 100).toFixed(1)}% | ${(t / reqs).toFixed(1)} |`);
+  }
+  console.log('\n| function (self time) | share |\n|---|---|');
+  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`| ${k.replace(/\|/g, '\\|')} | ${((v / busy) * 100).toFixed(1)}% |`);
+  console.log(`\nprofile: ${path.relative(ROOT, out)}`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
