@@ -58,7 +58,7 @@ const lines = [
   `| fuzz inputs tried | ${sum('inputs')} |`,
   `| security checks passed | ${rows.filter((r) => r.group === 'security' && r.passed).reduce((n, r) => n + (r.checks ?? 0), 0)} of ${sum('checks')} |`,
   `| collector crashes | **${sum('crashes')}** |`,
-  `| peak RSS of a collector | ${mib(Math.max(0, ...rows.map((r) => r.peakRssBytes ?? 0)))} |`,
+  `| peak RSS of a collector | ${mib(Math.max(0, ...rows.map((r) => r.peakRssBytes ?? 0)))} in the suite; ${soakLong === undefined ? 'no 10-minute soak yet' : `${mib(soakLong.s.peakRssBytes)} in the 10-minute soak`} |`,
   `| scenarios passed | ${rows.filter((r) => r.passed).length} of ${rows.length} |`,
   '',
   '## Scenarios',
