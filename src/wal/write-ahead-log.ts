@@ -208,22 +208,27 @@ export class WriteAheadLog implements RecordSink {
   private roll(): boolean {
     const old = this.active;
     if (old.records === 0 || !this.prealloc.available) return false;
-    const footer = old.seal();
-    const info: SealedSegment = { seq: old.seq, path: old.path, header: old.header, footer, bytes: old.size };
-    this.counters.segmentsSealed++;
-    this.commit.touch({
-      fd: old.fd,
-      synced: () => {
-        old.close();
-        this.sealed.push(info);
-        for (const l of this.sealedListeners) l(info);
-      },
-    });
+    this.seal(old);
     this.commit.touchDir();
     this.active = this.openSegment(this.prealloc.take());
     this.prealloc.ensure();
     void this.commit.flush();
     return true;
+  }
+
+  /** Seals a segment: once its footer is synced it joins the sealed list and the listeners hear of it. */
+  private seal(seg: SegmentWriter): void {
+    const footer = seg.seal();
+    const info: SealedSegment = { seq: seg.seq, path: seg.path, header: seg.header, footer, bytes: seg.size };
+    this.counters.segmentsSealed++;
+    this.commit.touch({
+      fd: seg.fd,
+      synced: () => {
+        seg.close();
+        this.sealed.push(info);
+        for (const l of this.sealedListeners) l(info);
+      },
+    });
   }
 
   private check(): void {
@@ -244,11 +249,9 @@ export class WriteAheadLog implements RecordSink {
     await this.commit.flush();
     const last = this.active;
     if (last.records > 0) {
-      const footer = last.seal();
-      this.counters.segmentsSealed++;
-      this.commit.touch({ fd: last.fd, synced: () => { this.sealed.push({ seq: last.seq, path: last.path, header: last.header, footer, bytes: last.size }); } });
+      // Sealed like a roll, so the shipper hears of it and the shutdown drain can ship it.
+      this.seal(last);
       await this.commit.flush();
-      last.close();
     } else {
       last.close();
       rmSync(last.path, { force: true });
