@@ -21,6 +21,21 @@ function peakRssMiB(pid) {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** CPU seconds of processes (utime+stime); processes already gone count 0. */
+function cpuSecondsOf(pids) {
+  return pids.reduce((s, pid) => { try { return s + procStat(pid); } catch { return s; } }, 0);
+}
+
+/** Sum of the peak RSS (VmHWM) of processes, bytes; processes already gone count 0. */
+function peakRssBytesOf(pids) {
+  return pids.reduce((s, pid) => { try { const m = peakRssMiB(pid); return Number.isFinite(m) ? s + m * 1048576 : s; } catch { return s; } }, 0);
+}
+
+/** A loopback port free right now. */
+function freePort() {
+  return new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+}
+
 function waitPort(port, ms = 15000) {
   const until = Date.now() + ms;
   return new Promise((resolve, reject) => {
@@ -80,4 +95,4 @@ function fmt(n, digits = 0) {
   return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-';
 }
 
-module.exports = { ANCHORS, ROOT, startSluice, wrk, measure, median, fmt, procStat, peakRssMiB, waitPort };
+module.exports = { ANCHORS, ROOT, startSluice, wrk, measure, median, fmt, procStat, peakRssMiB, cpuSecondsOf, peakRssBytesOf, freePort, waitPort };

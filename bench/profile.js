@@ -9,7 +9,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const net = require('node:net');
+const { waitPort } = require('./lib');
 
 const ROOT = path.join(__dirname, '..');
 const ANCH = process.env.ANCHORS_DIR || path.join(ROOT, '..', 'shared', 'bench');
@@ -33,12 +33,7 @@ async function main() {
   const child = spawn('taskset', ['-c', '0', process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(ROOT, 'dist', 'server.js'), '--config', path.join(dir, 'c.json')], {
     env: { ...process.env, SLUICE_PORT: String(PORT), SLUICE_ADMIN_PORT: '0', SLUICE_WAL_DIR: path.join(dir, 'wal'), SLUICE_LOG_LEVEL: 'warn' }, stdio: 'inherit',
   });
-  for (let i = 0; ; i++) {
-    const ok = await new Promise((r) => { const s = net.connect(PORT, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
-    if (ok) break;
-    if (i > 100) throw new Error('server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitPort(PORT);
   const url = KIND === 'get' ? `http://127.0.0.1:${PORT}/i` : `http://127.0.0.1:${PORT}/com.snowplowanalytics.snowplow/tp2`;
   // Only samples taken while wrk runs count (V8's profile clock and hrtime are both CLOCK_MONOTONIC).
   const loadFrom = Number(process.hrtime.bigint() / 1000n);

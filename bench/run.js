@@ -17,6 +17,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const net = require('node:net');
+const { cpuSecondsOf, fmt, median, peakRssBytesOf, waitPort } = require('./lib');
 
 const ROOT = path.join(__dirname, '..');
 const SHARED = process.env.ANCHORS_DIR || path.join(ROOT, '..', 'shared', 'bench');
@@ -39,16 +40,6 @@ fs.mkdirSync(path.join(ANCH, 'node_modules'), { recursive: true });
 fs.symlinkSync(path.join(ROOT, 'node_modules', 'uWebSockets.js'), path.join(ANCH, 'node_modules', 'uwebsockets'));
 fs.mkdirSync(path.join(ANCH, 'logs', 'nginx-tmp'), { recursive: true });
 
-const cpuOf = (pids) => pids.reduce((s, pid) => {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const p = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return s + (Number(p[11]) + Number(p[12])) / 100;
-  } catch { return s; }
-}, 0);
-const rssOf = (pids) => pids.reduce((s, pid) => {
-  try { return s + Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024; } catch { return s; }
-}, 0);
 const childrenOf = (pid) => {
   const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
   return r.stdout.split('\n').map((x) => Number(x.trim())).filter((x) => x > 0);
@@ -57,18 +48,6 @@ const childrenOf = (pid) => {
 function portFree(port) {
   return new Promise((resolve) => { const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true))); });
 }
-function waitPort(port, ms = 20000) {
-  const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const once = () => {
-      const s = net.connect(port, '127.0.0.1');
-      s.on('connect', () => { s.destroy(); resolve(); });
-      s.on('error', () => (Date.now() > until ? reject(new Error(`port ${port} did not open`)) : setTimeout(once, 100)));
-    };
-    once();
-  });
-}
-
 const SLUICE_PORT = 8090;
 const sluiceDef = (durability, shards, cpus) => ({
   cpus,
@@ -113,7 +92,7 @@ async function runServer(name) {
   const child = spawn('taskset', ['-c', d.cpus ?? process.env.SERVER_CPUS ?? '0', ...d.cmd], { cwd: ANCH, env: { ...process.env, ...d.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (b) => { err += b; });
-  await waitPort(d.port).catch((e) => { child.kill('SIGKILL'); throw new Error(`${name}: ${e.message}\n${err}`); });
+  await waitPort(d.port, 20000).catch((e) => { child.kill('SIGKILL'); throw new Error(`${name}: ${e.message}\n${err}`); });
   await new Promise((r) => setTimeout(r, name.startsWith('sluice') ? 1500 : 300));
   const out = {};
   try {
@@ -121,12 +100,12 @@ async function runServer(name) {
       if (scenario === 'webhook' && !d.webhook) continue;
       wrk(scenario, d.port, WARM);
       const pids = [...new Set([child.pid, ...childrenOf(child.pid)].flatMap((p) => [p, ...childrenOf(p)]))];
-      const cpu0 = cpuOf(pids);
+      const cpu0 = cpuSecondsOf(pids);
       const w = wrk(scenario, d.port, DUR);
-      const cpu = cpuOf(pids) - cpu0;
+      const cpu = cpuSecondsOf(pids) - cpu0;
       out[scenario] = {
         rps: w.requests / (w.duration_us / 1e6), p50_ms: w.p50_us / 1000, p99_ms: w.p99_us / 1000, p999_ms: w.p999_us / 1000, max_ms: w.max_us / 1000,
-        cpu_s_per_100k: w.requests > 0 ? (cpu / w.requests) * 1e5 : NaN, peak_rss_mib: rssOf(pids) / 1048576,
+        cpu_s_per_100k: w.requests > 0 ? (cpu / w.requests) * 1e5 : NaN, peak_rss_mib: peakRssBytesOf(pids) / 1048576,
         errors: w.err_connect + w.err_read + w.err_write + w.err_timeout, non2xx: w.non2xx, requests: w.requests,
       };
     }
@@ -139,8 +118,6 @@ async function runServer(name) {
   return out;
 }
 
-const median = (xs) => { const s = xs.filter(Number.isFinite).sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
-const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
 
 async function main() {
   const runs = [];

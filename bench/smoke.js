@@ -10,8 +10,8 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const net = require('node:net');
 const autocannon = require('autocannon');
+const { freePort } = require('./lib');
 
 const ROOT = path.join(__dirname, '..');
 const i = process.argv.indexOf('--seconds');
@@ -19,9 +19,6 @@ const SECONDS = i >= 0 ? Number(process.argv[i + 1]) : 5;
 const { scanSegmentFile } = require(path.join(ROOT, 'dist', 'wal', 'segment-scanner.js'));
 const { decodeCollectorPayload } = require(path.join(ROOT, 'dist', 'payload', 'decode-payload.js'));
 
-function freePort() {
-  return new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
-}
 
 async function load(url, method, makeRequest, acked) {
   const result = await autocannon({

@@ -14,8 +14,8 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const net = require('node:net');
 const autocannon = require('autocannon');
+const { freePort } = require('./lib');
 
 const ROOT = path.join(__dirname, '..');
 const args = process.argv.slice(2);
@@ -32,9 +32,6 @@ const P99_GROWTH_MAX = 2;          // median p99 at most 2× (plus 5 ms of slack
 const P99_SLACK_MS = 5;
 const BACKLOG_GROWTH_MAX = 1.5;    // the backlog's peak at most 1.5× (plus 2 MiB): shipping keeps up
 
-function freePort() {
-  return new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
-}
 
 async function getJson(port, p) {
   const r = await fetch(`http://127.0.0.1:${port}${p}`);
