@@ -10,6 +10,7 @@ import type { SluiceConfig } from '../config/types';
 import { loopCheck, unhealthyReason, type HealthCheck } from '../ops/lifecycle';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
 import { LoopDelayMonitor } from '../ops/process-metrics';
+import { segmentRef } from '../ship/segment-source';
 import type { SegmentRef } from '../ship/shipper';
 import type { HealthSource } from './collector-service';
 import { CollectorShard, WalOpenError } from './collector-shard';
@@ -89,9 +90,8 @@ async function main(): Promise<void> {
   health.shard = shard;
   const wal = shard.wal;
   send({ type: 'opened', instanceId: wal.instanceId });
-  const ref = (s: { seq: number; path: string; footer: { firstMs: number } }): SegmentRef => ({ instanceId: wal.instanceId, seq: s.seq, path: s.path, firstMs: s.footer.firstMs });
-  for (const s of wal.sealedSegments()) send({ type: 'sealed', seg: ref(s) });
-  wal.onSealed((s) => send({ type: 'sealed', seg: ref(s) }));
+  for (const s of wal.sealedSegments()) send({ type: 'sealed', seg: segmentRef(wal.instanceId, s) });
+  wal.onSealed((s) => send({ type: 'sealed', seg: segmentRef(wal.instanceId, s) }));
   const state = (): ShardState => {
     const first = wal.openSegmentFirstMono();
     return { refusal: wal.refusal(), sinkHealthy: wal.healthy(), loopDelayMs: loop.lastSecondMaxDelayMs, openAgeMs: first === null ? 0 : performance.now() - first };

@@ -4,6 +4,7 @@
  * segment once its objects are confirmed, and asks how old the oldest unsealed record is.
  */
 import { performance } from 'node:perf_hooks';
+import type { SealedSegment } from '../wal/recovery';
 import type { WriteAheadLog } from '../wal/write-ahead-log';
 import type { SegmentRef } from './shipper';
 
@@ -16,9 +17,14 @@ export interface SegmentSource {
   openAgeMs(): number;
 }
 
+/** What the shipper needs of a sealed segment of the WAL `instanceId`. */
+export function segmentRef(instanceId: string, s: SealedSegment): SegmentRef {
+  return { instanceId, seq: s.seq, path: s.path, firstMs: s.footer.firstMs };
+}
+
 /** The single WAL of a collector serving HTTP on its main thread. */
 export function walSegmentSource(wal: WriteAheadLog): SegmentSource {
-  const ref = (s: { seq: number; path: string; footer: { firstMs: number } }): SegmentRef => ({ instanceId: wal.instanceId, seq: s.seq, path: s.path, firstMs: s.footer.firstMs });
+  const ref = (s: SealedSegment): SegmentRef => segmentRef(wal.instanceId, s);
   return {
     onSealed(listener) {
       for (const s of wal.sealedSegments()) listener(ref(s));
