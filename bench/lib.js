@@ -65,7 +65,11 @@ async function startSluice(env, port, args = []) {
 function wrk(kind, port, seconds, conns = 64) {
   const script = kind === 'get' ? 'get.lua' : 'post.lua';
   const url = kind === 'get' ? `http://127.0.0.1:${port}/i` : `http://127.0.0.1:${port}/com.snowplowanalytics.snowplow/tp2`;
-  const r = spawnSync('taskset', ['-c', process.env.LOAD_CPUS || '1', 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '5s', '-s', script, url], { cwd: ANCHORS, encoding: 'utf8' });
+  return parseWrk(spawnSync('taskset', ['-c', process.env.LOAD_CPUS || '1', 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '5s', '-s', script, url], { cwd: ANCHORS, encoding: 'utf8' }));
+}
+
+/** The WRKJSON line of a finished wrk run (spawnSync result), with its non-2xx count. */
+function parseWrk(r) {
   const m = /WRKJSON (\{.*\})/.exec(r.stdout);
   if (!m) throw new Error(`wrk failed: ${r.stdout} ${r.stderr}`);
   const j = JSON.parse(m[1]);
@@ -95,4 +99,4 @@ function fmt(n, digits = 0) {
   return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-';
 }
 
-module.exports = { ANCHORS, ROOT, startSluice, wrk, measure, median, fmt, procStat, peakRssMiB, cpuSecondsOf, peakRssBytesOf, freePort, waitPort };
+module.exports = { ANCHORS, ROOT, startSluice, wrk, parseWrk, measure, median, fmt, procStat, peakRssMiB, cpuSecondsOf, peakRssBytesOf, freePort, waitPort };

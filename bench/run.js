@@ -17,7 +17,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const net = require('node:net');
-const { cpuSecondsOf, fmt, median, peakRssBytesOf, waitPort } = require('./lib');
+const { cpuSecondsOf, fmt, median, parseWrk, peakRssBytesOf, waitPort } = require('./lib');
 
 const ROOT = path.join(__dirname, '..');
 const SHARED = process.env.ANCHORS_DIR || path.join(ROOT, '..', 'shared', 'bench');
@@ -77,13 +77,7 @@ const SCEN = { get: { lua: 'get.lua', path: '/i' }, post: { lua: 'post.lua', pat
 
 function wrk(scenario, port, seconds) {
   const s = SCEN[scenario];
-  const r = spawnSync('taskset', ['-c', process.env.LOAD_CPUS || '1', 'wrk', '-t1', '-c64', `-d${seconds}s`, '--timeout', '5s', '-s', path.join(__dirname, 'wrk', s.lua), `http://127.0.0.1:${port}${s.path}`], { cwd: ANCH, encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_WRK: path.join(__dirname, 'wrk') } });
-  const m = /WRKJSON (\{.*\})/.exec(r.stdout);
-  if (!m) throw new Error(`wrk failed: ${r.stdout}${r.stderr}`);
-  const j = JSON.parse(m[1]);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
-  j.non2xx = non2xx ? Number(non2xx[1]) : 0;
-  return j;
+  return parseWrk(spawnSync('taskset', ['-c', process.env.LOAD_CPUS || '1', 'wrk', '-t1', '-c64', `-d${seconds}s`, '--timeout', '5s', '-s', path.join(__dirname, 'wrk', s.lua), `http://127.0.0.1:${port}${s.path}`], { cwd: ANCH, encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_WRK: path.join(__dirname, 'wrk') } }));
 }
 
 async function runServer(name) {
