@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { OTHER_ENVIRONMENT, renderConfigDoc } from '../src/config/config-doc';
 import { SCHEMA, type Node } from '../src/config/schema';
 import { request } from './helpers/http';
-import { S3_ENV, shipEnv, startS3, waitFor, BUCKET } from './helpers/s3';
+import { S3_ENV, shipEnv, startS3, waitFor, BUCKET, type TestS3 } from './helpers/s3';
 import { ROOT, startServer, type RunningServer } from './helpers/server';
 
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<{ code: number | null; out: string }> {
@@ -130,13 +130,19 @@ async function shippedHour(s3: { list(p: string): Promise<Array<{ Key?: string }
   return `${m[1]}-${m[2]}-${m[3]}T${m[4]}`;
 }
 
-t.test('docs/deploy.md: every runnable block', async (t) => {
+/** A collector shipping every second to its own s3rver, with 20 pixels acknowledged. */
+async function shippingCollector(t: Test, tag: string): Promise<{ s3: TestS3; env: Record<string, string>; s: RunningServer }> {
   const s3 = await startS3();
   t.teardown(() => s3.stop());
   const env = shipEnv(s3, 1);
   const s = await startServer({ env });
   t.teardown(() => s.stop());
-  for (let i = 0; i < 20; i++) t.equal((await request(s.port, { path: `/i?e=pv&eid=d${i}` })).status, 200);
+  for (let i = 0; i < 20; i++) t.equal((await request(s.port, { path: `/i?e=pv&eid=${tag}${i}` })).status, 200);
+  return { s3, env, s };
+}
+
+t.test('docs/deploy.md: every runnable block', async (t) => {
+  const { env, s } = await shippingCollector(t, 'd');
   await runDoc(t, 'deploy.md', s, { ...env, SLUICE_WAL_DIR: s.walDir, SLUICE_PID: String(s.proc.pid) });
   t.equal(await s.exited, 0, 'the drain script stopped the collector gracefully');
   t.same(readdirSync(s.walDir).filter((n) => n.endsWith('.seg')), [], 'the WAL is empty after the drain');
@@ -167,12 +173,7 @@ t.test('docs/recovery.md: every runnable block, on a killed collector\'s WAL', a
 });
 
 t.test('docs/migration.md: every runnable block', async (t) => {
-  const s3 = await startS3();
-  t.teardown(() => s3.stop());
-  const env = shipEnv(s3, 1);
-  const s = await startServer({ env });
-  t.teardown(() => s.stop());
-  for (let i = 0; i < 20; i++) await request(s.port, { path: `/i?e=pv&eid=m${i}` });
+  const { s3, env, s } = await shippingCollector(t, 'm');
   const hour = await shippedHour(s3);
   await runDoc(t, 'migration.md', s, { ...env, HOUR: hour });
   const consolidated = (await s3.list('raw/')).filter((o) => /consolidated-\d{10}\.lzo$/.test(o.Key!));
