@@ -39,7 +39,8 @@ export interface RecordContext {
   processor: Processor;
 }
 
-function ipAddress(job: RecordJob): string {
+/** The record's ipAddress: `unknown` when anonymous, else the first X-Forwarded-For entry or the peer. */
+export function ipAddress(job: RecordJob): string {
   if (job.anonymous) return 'unknown';
   if (job.forwardedFor !== null) {
     const ip = forwardedFor(job.forwardedFor);

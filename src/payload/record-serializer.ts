@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { packJobs, unpackResults } from './job-codec';
-import { buildRecords, type RecordContext, type RecordJob } from './record-job';
+import { RecordEncoder } from './record-encoder';
+import type { RecordContext, RecordJob } from './record-job';
 import type { Serialized } from './split-batch';
 
 export interface SerializeWaiter {
@@ -20,12 +21,16 @@ export interface RecordSerializer {
 }
 
 export class InlineSerializer implements RecordSerializer {
-  constructor(private readonly ctx: RecordContext) {}
+  private readonly encoder: RecordEncoder;
+
+  constructor(ctx: RecordContext) {
+    this.encoder = new RecordEncoder(ctx);
+  }
 
   serialize(job: RecordJob, waiter: SerializeWaiter): boolean {
     let records: Serialized;
     try {
-      records = buildRecords(job, this.ctx);
+      records = this.encoder.encode(job);
     } catch (e) {
       waiter.onSerialized(null, e as Error);
       return true;
