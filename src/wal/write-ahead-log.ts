@@ -245,7 +245,7 @@ export class WriteAheadLog implements RecordSink {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.timer);
-    this.prealloc.close();
+    await this.prealloc.close();
     await this.commit.flush();
     const last = this.active;
     if (last.records > 0) {
