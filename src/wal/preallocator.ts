@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
  * Zeros go out 16 KiB per write on purpose. The page cache sizes its folios after the write that
  * creates them: 1 MiB writes leave 1 MiB folios, and then every write fault into the mapping
  * dirties (and every fdatasync writes back) the whole folio. Measured here with 1.5 KB records and
- * a sync every 32 (bench/folio-probe.js): 1 MiB chunks wrote 1,071 KiB per sync (21x the data),
+ * a sync every 32 (bench/folio-probe.js): 1 MiB chunks wrote 1,069 KiB per sync (23x the data),
  * took 340 us per sync and 3.0 us per record; 16 KiB chunks wrote 63 KiB, 180 us and 0.8 us.
  */
 export const ZERO_CHUNK_BYTES = 16 * 1024;
