@@ -20,7 +20,7 @@ const PORT = 8097;
 const STAGES = {
   'capture (uWS request → CapturedRequest)': ['onRequest', 'onBodyChunk'],
   'service (routing, identity, cookies, CORS)': ['handle'],
-  'record (Thrift encode, split)': ['buildRecords'],
+  'record (Thrift encode, split)': ['encode', 'buildRecords'],
   'WAL append (copy into the map, CRC32C)': ['submit'],
   'answer (uWS cork, headers, write)': ['answer', 'answerText'],
   'group commit completion (waiters answered)': ['finish'],

@@ -2,6 +2,7 @@
 // sequence numbers, and the bounds that make it refuse records.
 import t from 'tap';
 import { copyFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { recoverWal } from '../src/wal/recovery';
 import { FrameKind, HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_NAME, segmentFileName } from '../src/wal/segment-format';
@@ -43,6 +44,13 @@ t.test('append, roll on size, seal on close', async (t) => {
   }
   t.same(allRecords(dir), expected, 'every record once, in order, with its kind');
   t.notOk(readdirSync(dir).includes('spare.tmp'), 'no spare left behind');
+  // Sequence numbers are reserved in blocks, so a roll does not rewrite (and sync) wal.state.
+  const state = JSON.parse(readFileSync(join(dir, 'wal.state'), 'utf8')) as { nextSeq: number };
+  const maxSeq = Math.max(...names.map((n) => Number(SEGMENT_NAME.exec(n)![1])));
+  t.ok(state.nextSeq > maxSeq + 1, `wal.state reserves numbers ahead (${state.nextSeq} > ${maxSeq} + 1)`);
+  const reopened = openWal(dir);
+  t.equal(reopened.recovery.nextSeq, state.nextSeq, 'a restart continues after the reservation');
+  await reopened.close();
 });
 
 t.test('roll on age', async (t) => {
@@ -185,4 +193,14 @@ t.test('bounds: pending records, unshipped bytes, sync latency', async (t) => {
   t.match(capped.refusal(), /unshipped WAL bytes \d+ exceed the cap of 20000/);
   for (const s of [...capped.sealedSegments()]) capped.release(s.seq);
   await capped.close();
+});
+
+t.test('an open WAL does not keep the process alive (its spare-segment thread is unref\'d)', async (t) => {
+  const dir = tempDir();
+  const code = `const { WriteAheadLog } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'wal', 'write-ahead-log.js'))});
+    WriteAheadLog.open({ dir: ${JSON.stringify(dir)}, durability: 'fsync', segmentBytes: 1024 * 1024, maxSegmentAgeMs: 1000, maxPendingRecords: 100,
+      maxUnshippedBytes: 1e9, minFreeBytes: 0, maxSyncLatencyMs: 1000, log: { info() {}, warn() {}, error() {} } });`;
+  const r = spawnSync(process.execPath, ['-e', code], { timeout: 10_000, encoding: 'utf8' });
+  t.equal(r.error, undefined, 'the process exited by itself');
+  t.equal(r.status, 0, r.stderr);
 });

@@ -97,7 +97,6 @@ export class Preallocator {
   private fillWorker(): Worker {
     if (this.worker !== null) return this.worker;
     const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.unref();
     worker.on('message', (m: FillResult) => {
       this.running = false;
       if (this.closed) return;
@@ -115,6 +114,8 @@ export class Preallocator {
       this.lastError = e;
       this.worker = null;
     });
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     this.worker = worker;
     return worker;
   }

@@ -49,12 +49,16 @@ export interface WalCounters {
 }
 
 const CHECK_MS = 250;
+/** Sequence numbers reserved per state-file write. */
+const SEQ_RESERVATION = 1024;
 
 export class WriteAheadLog implements RecordSink {
   readonly name = 'wal';
   readonly instanceId: string;
   readonly recovery: RecoveryReport;
   private nextSeq: number;
+  /** Sequence numbers below this one are recorded as used in the state file. */
+  private reservedSeq: number;
   private active: SegmentWriter;
   private readonly sealed: SealedSegment[];
   private readonly commit: GroupCommit;
@@ -72,6 +76,7 @@ export class WriteAheadLog implements RecordSink {
     this.recovery = report;
     this.instanceId = report.instanceId;
     this.nextSeq = report.nextSeq;
+    this.reservedSeq = report.nextSeq;
     this.sealed = [...report.sealed];
     this.dirFd = openSync(opts.dir, 'r');
     this.commit = new GroupCommit(this.dirFd, (err) => {
@@ -99,7 +104,12 @@ export class WriteAheadLog implements RecordSink {
 
   private openSegment(spare: string): SegmentWriter {
     const seq = this.nextSeq++;
-    writeWalState(this.opts.dir, { instanceId: this.instanceId, nextSeq: this.nextSeq });
+    if (this.nextSeq > this.reservedSeq) {
+      // Sequence numbers are reserved in blocks: the state (two syncs on this thread) is written
+      // once per SEQ_RESERVATION rolls, not at every roll. A restart skips what was left unused.
+      this.reservedSeq = this.nextSeq + SEQ_RESERVATION;
+      writeWalState(this.opts.dir, { instanceId: this.instanceId, nextSeq: this.reservedSeq });
+    }
     const path = join(this.opts.dir, segmentFileName(seq));
     renameSync(spare, path);
     this.commit.touchDir();
