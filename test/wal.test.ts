@@ -204,3 +204,80 @@ t.test('an open WAL does not keep the process alive (its spare-segment thread is
   t.equal(r.error, undefined, 'the process exited by itself');
   t.equal(r.status, 0, r.stderr);
 });
+
+t.test('shipped segments are recycled as spares, at most recycleSegments, and never show old records', async (t) => {
+  const dir = tempDir();
+  const wal = openWal(dir, { segmentBytes: 64 * 1024, recycleSegments: 2 });
+  let n = 0;
+  let written: string[] = [];
+  const write = async (count: number, size: number): Promise<void> => {
+    for (let i = 0; i < count; i++, n++) {
+      const r = record(n, size);
+      // A roll can find the next spare not written yet: the WAL refuses (503) until it is.
+      let tries = 0;
+      while (!(await put(wal, [r]))) {
+        if (++tries > 200) { t.fail(`record ${n} refused for a second: ${wal.refusal()}`); return; }
+        await new Promise((res) => setTimeout(res, 5));
+      }
+      written.push(`${FrameKind.Good}:${r.toString()}`);
+    }
+  };
+  // Big records first, so a recycled file holds old frames well past where the new ones end.
+  await write(300, 900);
+  const first = [...wal.sealedSegments()];
+  t.ok(first.length >= 4, `${first.length} segments sealed`);
+  const inodes = new Set(first.map((s) => statSync(s.path).ino));
+  for (const s of first) wal.release(s.seq);
+  t.equal(wal.counters.segmentsRecycled, 2, 'two of the released segments kept as spares');
+  t.equal(segments(dir).length, 1, 'the others are deleted (only the open segment is left)');
+  t.equal(readdirSync(dir).filter((x) => /^spare-\d+\.tmp$/.test(x)).length, 2, 'kept as spare-<seq>.tmp');
+  // From here on, every record in the directory is checked (the released ones count as shipped).
+  written = allRecords(dir);
+  const openIsRecycled = (): boolean => {
+    const names = segments(dir);
+    return inodes.has(statSync(join(dir, names[names.length - 1]!)).ino);
+  };
+  // Small records until a recycled file is the open segment, then a few more in it.
+  for (let i = 0; i < 2000 && !openIsRecycled(); i++) await write(1, 300);
+  t.ok(openIsRecycled(), 'a recycled file became the open segment');
+  await write(5, 300);
+  // A crash now: the open segment as it is on disk must hold only its own records, not the
+  // larger frames its file held before.
+  const copy = tempDir();
+  for (const name of segments(dir)) copyFileSync(join(dir, name), join(copy, name));
+  copyFileSync(join(dir, 'wal.state'), join(copy, 'wal.state'));
+  const atCrash = [...written];
+  const reusedNow = (): string[] => segments(dir).filter((s) => inodes.has(statSync(join(dir, s)).ino));
+  for (let i = 0; i < 3000 && reusedNow().length < 2; i++) await write(1, 300);
+  await write(5, 300);
+  const reused = reusedNow();
+  t.equal(reused.length, 2, `both recycled files were used again (${reused.join(', ')})`);
+  await wal.close();
+  t.same(allRecords(dir), written, 'every record once, in order; nothing from the files\' earlier lives');
+  const crashed = openWal(copy);
+  t.equal(crashed.recovery.recovered.length, 1, 'the open segment of the copy is recovered');
+  t.equal(crashed.recovery.recovered[0]!.cutAt, null, 'its data ends cleanly (zeros after it)');
+  t.equal(crashed.recovery.quarantined.length, 0, 'nothing quarantined');
+  await crashed.close();
+  t.same(allRecords(copy), atCrash, 'the crash copy recovers exactly the records written before it');
+  t.same(readdirSync(dir).filter((x) => x.endsWith('.tmp')), [], 'no spare left after close');
+
+  const none = openWal(tempDir(), { segmentBytes: 64 * 1024, recycleSegments: 0 });
+  for (let i = 0; i < 100; i++) await put(none, [record(i, 900)]);
+  for (const s of [...none.sealedSegments()]) none.release(s.seq);
+  t.equal(none.counters.segmentsRecycled, 0, 'recycleSegments 0: every shipped segment is deleted');
+  await none.close();
+});
+
+t.test('recovery removes spare files', async (t) => {
+  const dir = tempDir();
+  const wal = openWal(dir);
+  await put(wal, [record(1)]);
+  await wal.close();
+  writeFileSync(join(dir, 'spare.tmp'), Buffer.alloc(1024));
+  writeFileSync(join(dir, 'spare-00042.tmp'), Buffer.alloc(1024));
+  const again = openWal(dir);
+  t.notOk(readdirSync(dir).includes('spare-00042.tmp'), 'a recycled spare left by a crash is removed');
+  await again.close();
+  t.same(readdirSync(dir).filter((x) => x.endsWith('.tmp')), []);
+});

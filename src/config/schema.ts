@@ -115,6 +115,7 @@ export const SCHEMA: Section = section('Sluice configuration', {
     dir: { kind: 'string', default: './data/wal', env: 'SLUICE_WAL_DIR', doc: 'Directory of the write-ahead log.' },
     maxRecordBytes: { kind: 'size', default: 1_000_000, min: 100, max: 64 * MiB, doc: 'A record at or above this size is split (tp2 JSON batches) or becomes a size_violation bad row: the SSC sink\'s maxBytes.' },
     segmentBytes: { kind: 'size', default: 64 * MiB, env: 'SLUICE_WAL_SEGMENT_BYTES', min: 64 * 1024, max: 1024 * MiB, doc: 'Size of a preallocated segment file; a segment rolls when the next record does not fit.' },
+    recycleSegments: { kind: 'int', default: 4, min: 0, max: 64, doc: 'Shipped segment files kept at most as spares for the next rolls: zero-filled again in place, their memory mapping reused, so a roll maps nothing new (a new mapping makes V8 run a full garbage collection). Each one is a segmentBytes file on the WAL disk; 0 deletes every shipped segment.' },
     maxSegmentAge: { kind: 'duration', default: 60_000, min: 100, max: 3_600_000, doc: 'A segment with records rolls at this age, so the shipper can send every event within it.' },
     maxPendingRecords: { kind: 'int', default: 65_536, min: 1, max: 10_000_000, doc: 'Records appended and waiting for their sync at most; beyond it requests get 503.' },
     maxUnshippedBytes: { kind: 'size', default: 8 * 1024 * MiB, min: 1024 * 1024, max: 1024 * 1024 * MiB, doc: 'WAL bytes not yet shipped at most; beyond it requests get 503 (rides out an S3 outage up to this size).' },

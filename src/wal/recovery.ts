@@ -7,7 +7,7 @@
  */
 import { closeSync, copyFileSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { FOOTER_FRAME_BYTES, FooterAccumulator, FrameKind, footerPayload, FRAME_HEADER_BYTES, SEGMENT_NAME, type SegmentFooter, type SegmentHeader } from './segment-format';
+import { FOOTER_FRAME_BYTES, FooterAccumulator, FrameKind, footerPayload, FRAME_HEADER_BYTES, SEGMENT_NAME, SPARE_NAME, type SegmentFooter, type SegmentHeader } from './segment-format';
 import { scanSegmentBuffer } from './segment-scanner';
 import { fsyncDir, newInstanceId, readWalState, writeWalState } from './wal-state';
 import { crc32c } from '@node-rs/crc32';
@@ -98,7 +98,7 @@ export interface RecoveryLog {
  */
 export function recoverWal(dir: string, log: RecoveryLog, timeOf: EventTimeOf | null = null): RecoveryReport {
   mkdirSync(dir, { recursive: true });
-  rmSync(join(dir, 'spare.tmp'), { force: true });
+  for (const name of readdirSync(dir)) if (SPARE_NAME.test(name)) rmSync(join(dir, name), { force: true });
   rmSync(join(dir, 'wal.state.tmp'), { force: true });
   const state = readWalState(dir);
   const report: RecoveryReport = { instanceId: state?.instanceId ?? '', nextSeq: state?.nextSeq ?? 0, sealed: [], recovered: [], quarantined: [], removedEmpty: [] };

@@ -149,3 +149,7 @@ export function segmentFileName(seq: number): string {
 }
 
 export const SEGMENT_NAME = /^segment-(\d{20})\.seg$/;
+
+/** The fresh spare segment file; recycled spares are `spare-<seq>.tmp`. Both are removed at recovery. */
+export const FRESH_SPARE = 'spare.tmp';
+export const SPARE_NAME = /^spare(-\d+)?\.tmp$/;

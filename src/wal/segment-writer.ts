@@ -17,10 +17,17 @@ export class SegmentWriter {
   private readonly acc = new FooterAccumulator();
   private sealedFooter: SegmentFooter | null = null;
 
-  /** Opens a zero-filled preallocated file of `header.capacity` bytes and writes the header. */
-  constructor(readonly path: string, readonly header: SegmentHeader) {
+  /** The mapping, kept after sealing for reuse (see detachMapping). */
+  private sealedMap: Buffer | null = null;
+
+  /**
+   * Opens a zero-filled preallocated file of `header.capacity` bytes and writes the header.
+   * `map`: the file's existing mapping (a recycled spare), else the file is mapped now.
+   */
+  constructor(readonly path: string, readonly header: SegmentHeader, map: Buffer | null = null) {
     this.fd = openSync(path, 'r+');
-    this.map = mmap.map(header.capacity, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_SHARED, this.fd, 0, mmap.MADV_SEQUENTIAL);
+    if (map !== null && map.length !== header.capacity) throw new Error(`mapping of ${map.length} bytes for a segment of ${header.capacity}`);
+    this.map = map ?? mmap.map(header.capacity, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_SHARED, this.fd, 0, mmap.MADV_SEQUENTIAL);
     writeHeader(this.map, header);
   }
 
@@ -81,12 +88,23 @@ export class SegmentWriter {
     // in the page cache, dirty until synced).
     mmap.advise(map, mmap.MADV_DONTNEED);
     this.map = null;
+    this.sealedMap = map;
     ftruncateSync(this.fd, this.offset);
     this.sealedFooter = footer;
     return footer;
   }
 
-  /** Closes the file; the mapping is released when it is garbage collected. */
+  /**
+   * The sealed segment's mapping, for reuse once the file is zero-filled again; null before
+   * sealing or when already taken. It must not be touched while the file is truncated.
+   */
+  detachMapping(): Buffer | null {
+    const map = this.sealedMap;
+    this.sealedMap = null;
+    return map;
+  }
+
+  /** Closes the file; a mapping not detached is released when it is garbage collected. */
   close(): void {
     this.map = null;
     closeSync(this.fd);

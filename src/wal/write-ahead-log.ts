@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { basename, join } from 'node:path';
 import type { Durability } from '../config/types';
 import { GroupCommit, type SyncListener } from './group-commit';
-import { Preallocator } from './preallocator';
+import { Preallocator, type Spare } from './preallocator';
 import type { CommitWaiter, RecordSink } from './record-sink';
 import { type EventTimeOf, recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
 import { FrameKind, segmentFileName } from './segment-format';
@@ -26,6 +26,8 @@ export interface WalOptions {
   maxUnshippedBytes: number;
   minFreeBytes: number;
   maxSyncLatencyMs: number;
+  /** Shipped segment files kept as spares at most (zero-filled again, their mapping reused). */
+  recycleSegments?: number;
   /** Fault injection (tests): delay before each sync, read at every sync. */
   syncDelayMs?: () => number;
   log: RecoveryLog;
@@ -45,6 +47,8 @@ export interface WalObserver {
 export interface WalCounters {
   segmentsSealed: number;
   segmentsReleased: number;
+  /** Released segments whose file became a spare instead of being deleted. */
+  segmentsRecycled: number;
   refusedSubmits: number;
 }
 
@@ -70,7 +74,9 @@ export class WriteAheadLog implements RecordSink {
   private failure: Error | null = null;
   private closing = false;
   private readonly sealedListeners: Array<(s: SealedSegment) => void> = [];
-  readonly counters: WalCounters = { segmentsSealed: 0, segmentsReleased: 0, refusedSubmits: 0 };
+  /** Mappings of sealed segments sealed by this process, kept for recycling, by sequence number. */
+  private readonly sealedMaps = new Map<number, Buffer>();
+  readonly counters: WalCounters = { segmentsSealed: 0, segmentsReleased: 0, segmentsRecycled: 0, refusedSubmits: 0 };
 
   private constructor(private readonly opts: WalOptions, report: RecoveryReport) {
     this.recovery = report;
@@ -84,11 +90,12 @@ export class WriteAheadLog implements RecordSink {
       this.failure = err;
       opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
     }, opts.syncDelayMs, opts.observer?.synced);
-    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes);
-    // The first segment is allocated synchronously at start (nothing is served yet).
+    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, opts.recycleSegments ?? 2);
+    // The first segment and the next spare are written synchronously at start (nothing is served
+    // yet), so the first roll never waits for the spare thread to boot.
     this.prealloc.fillNowSync();
     this.active = this.openSegment(this.prealloc.take());
-    this.prealloc.ensure();
+    this.prealloc.fillNowSync();
     this.timer = setInterval(() => this.check(), CHECK_MS);
     this.timer.unref();
     this.check();
@@ -102,7 +109,7 @@ export class WriteAheadLog implements RecordSink {
     return new WriteAheadLog(opts, report);
   }
 
-  private openSegment(spare: string): SegmentWriter {
+  private openSegment(spare: Spare): SegmentWriter {
     const seq = this.nextSeq++;
     if (this.nextSeq > this.reservedSeq) {
       // Sequence numbers are reserved in blocks: the state (two syncs on this thread) is written
@@ -111,9 +118,9 @@ export class WriteAheadLog implements RecordSink {
       writeWalState(this.opts.dir, { instanceId: this.instanceId, nextSeq: this.reservedSeq });
     }
     const path = join(this.opts.dir, segmentFileName(seq));
-    renameSync(spare, path);
+    renameSync(spare.path, path);
     this.commit.touchDir();
-    return new SegmentWriter(path, { instanceId: this.instanceId, seq, createdMs: Date.now(), capacity: this.opts.segmentBytes });
+    return new SegmentWriter(path, { instanceId: this.instanceId, seq, createdMs: Date.now(), capacity: this.opts.segmentBytes }, spare.map);
   }
 
   onSealed(listener: (s: SealedSegment) => void): void {
@@ -125,14 +132,20 @@ export class WriteAheadLog implements RecordSink {
     return this.sealed;
   }
 
-  /** Forgets a shipped segment: moves its file to `archiveDir`, or deletes it when null. */
+  /**
+   * Forgets a shipped segment: moves its file to `archiveDir`; when null, recycles it as a spare
+   * (while fewer than `recycleSegments` are kept and its mapping is still held) or deletes it.
+   */
   release(seq: number, archiveDir: string | null = null): void {
     const i = this.sealed.findIndex((s) => s.seq === seq);
     if (i < 0) return;
     const [s] = this.sealed.splice(i, 1);
+    const map = this.sealedMaps.get(seq) ?? null;
+    this.sealedMaps.delete(seq);
     this.counters.segmentsReleased++;
     if (archiveDir === null) {
-      rmSync(s!.path, { force: true });
+      if (map !== null && !this.closing && this.prealloc.recycle(s!.path, map, seq)) this.counters.segmentsRecycled++;
+      else rmSync(s!.path, { force: true });
     } else {
       mkdirSync(archiveDir, { recursive: true });
       renameSync(s!.path, join(archiveDir, basename(s!.path)));
@@ -234,6 +247,8 @@ export class WriteAheadLog implements RecordSink {
     this.commit.touch({
       fd: seg.fd,
       synced: () => {
+        const map = seg.detachMapping();
+        if (map !== null) this.sealedMaps.set(seg.seq, map);
         seg.close();
         this.sealed.push(info);
         for (const l of this.sealedListeners) l(info);
@@ -266,7 +281,6 @@ export class WriteAheadLog implements RecordSink {
       last.close();
       rmSync(last.path, { force: true });
     }
-    rmSync(this.prealloc.path, { force: true });
     this.commit.touchDir();
     await this.commit.flush();
     closeSync(this.dirFd);
