@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// Latency at the same offered load: an open-loop load generator (raw keep-alive sockets, the
+// anchors' GET pixel request) that sends RATE requests per second whatever the server does, and
+// measures each latency from the moment the request was due (no coordinated omission), into an
+// HDR histogram (µs). wrk and autocannon measure at saturation, where each server runs at its own
+// rate; the issue's p99 target compares servers at the same load, which is this.
+//
+//   node bench/fixed-rate.js <port> [rate=10000] [seconds=20] [connections=64]
+//
+// Prints one JSON line: sent, answered, non2xx, late (requests that found no free connection when
+// due and were sent later), p50/p90/p99/p99.9/max in ms. Run it pinned (taskset -c 1 node …)
+// beside a server pinned to CPU 0 (taskset -c 0), one server at a time.
+'use strict';
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const hdr = require('hdr-histogram-js');
+
+const ANCH = process.env.ANCHORS_DIR || path.join(__dirname, '..', '..', 'shared', 'bench');
+const [port, rate = '10000', seconds = '20', conns = '64'] = process.argv.slice(2);
+if (!port) { console.error('usage: node bench/fixed-rate.js <port> [rate] [seconds] [connections]'); process.exit(2); }
+const RATE = Number(rate);
+const DURATION_MS = Number(seconds) * 1000;
+const CONNS = Number(conns);
+
+const headers = ['Host: 127.0.0.1', 'Accept: image/avif,image/webp,image/apng,image/*,*/*;q=0.8'];
+for (const line of fs.readFileSync(path.join(ANCH, 'request-headers.txt'), 'latin1').split('\n')) {
+  if (/^[^:]+:\s*\S/.test(line)) headers.push(line.trim());
+}
+const query = fs.readFileSync(path.join(ANCH, 'i-query.txt'), 'latin1').trim();
+const REQUEST = Buffer.from(`GET /i?${query} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`, 'latin1');
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+const CONTENT_LENGTH = Buffer.from('Content-Length: ');
+const CONTENT_LENGTH_LOWER = Buffer.from('content-length: ');
+const EMPTY = Buffer.alloc(0);
+const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+const stats = { sent: 0, answered: 0, non2xx: 0, late: 0, errors: 0 };
+const idle = [];
+const due = []; // due times (ms, performance.now) of requests waiting for a free connection
+
+function connect() {
+  const socket = net.connect(Number(port), '127.0.0.1');
+  socket.setNoDelay(true);
+  const c = { socket, buf: EMPTY, dueAt: 0 };
+  socket.on('connect', () => idle.push(c));
+  socket.on('data', (chunk) => {
+    // Allocation-light parsing (the generator's own GC pauses would show up as latency).
+    let buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
+    let off = 0;
+    for (;;) {
+      const end = buf.indexOf(CRLF2, off);
+      if (end < 0) break;
+      let cl = buf.indexOf(CONTENT_LENGTH, off);
+      if (cl < 0 || cl > end) cl = buf.indexOf(CONTENT_LENGTH_LOWER, off);
+      let length = 0;
+      if (cl >= 0 && cl < end) for (let i = cl + CONTENT_LENGTH.length; buf[i] >= 0x30 && buf[i] <= 0x39; i++) length = length * 10 + buf[i] - 0x30;
+      const total = end + 4 + length;
+      if (buf.length < total) break;
+      stats.answered++;
+      if (buf[off + 9] !== 0x32) stats.non2xx++;
+      histogram.recordValue(Math.max(1, Math.round((performance.now() - c.dueAt) * 1000)));
+      off = total;
+      next(c);
+    }
+    c.buf = off === buf.length ? EMPTY : buf.subarray(off);
+  });
+  socket.on('error', () => { stats.errors++; });
+}
+
+/** Sends the oldest waiting request on `c`, or parks `c` as idle. */
+function next(c) {
+  const at = due.shift();
+  if (at === undefined) { idle.push(c); return; }
+  send(c, at);
+}
+
+function send(c, at) {
+  c.dueAt = at;
+  stats.sent++;
+  c.socket.write(REQUEST);
+}
+
+for (let i = 0; i < CONNS; i++) connect();
+setTimeout(() => {
+  const start = performance.now();
+  let issued = 0;
+  // A setImmediate loop, not a 1 ms timer: requests go out when due, not in per-tick bursts
+  // (the generator has CPU 1 to itself).
+  const tick = () => {
+    const now = performance.now();
+    const elapsed = now - start;
+    const target = Math.min(Math.floor((elapsed * RATE) / 1000), Math.floor((DURATION_MS * RATE) / 1000));
+    for (; issued < target; issued++) {
+      const at = start + (issued * 1000) / RATE;
+      const c = idle.pop();
+      if (c === undefined) { due.push(at); stats.late++; } else send(c, at);
+    }
+    if (elapsed >= DURATION_MS) {
+      // Let the last answers arrive (bounded), then report.
+      setTimeout(report, 2000);
+      return;
+    }
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+}, 500);
+
+function report() {
+  const q = (p) => Number((histogram.getValueAtPercentile(p) / 1000).toFixed(2));
+  console.log(JSON.stringify({ rate: RATE, seconds: DURATION_MS / 1000, ...stats, unanswered: stats.sent - stats.answered, p50: q(50), p90: q(90), p99: q(99), p999: q(99.9), max: Number((histogram.maxValue / 1000).toFixed(2)) }));
+  process.exit(0);
+}
