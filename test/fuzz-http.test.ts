@@ -13,23 +13,13 @@ import { peakRss, recordScenario } from './helpers/reliability';
 import { serverPool } from './helpers/server';
 import { scanSegmentFile } from '../src/wal/segment-scanner';
 import { SEGMENT_NAME } from '../src/wal/segment-format';
+import { prng } from './helpers/prng';
 
 const server = serverPool(t);
 const INPUTS = Number(process.env['SLUICE_FUZZ_INPUTS'] ?? 5000);
 const SEED = Number(process.env['SLUICE_FUZZ_SEED'] ?? 20261126);
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
 
-/** mulberry32: a small seeded PRNG, so a failing input can be replayed from its seed and index. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Gen = (r: () => number) => Buffer;
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

@@ -6,20 +6,9 @@ import t from 'tap';
 import { RecordEncoder } from '../src/payload/record-encoder';
 import { buildRecords, type RecordContext, type RecordJob } from '../src/payload/record-job';
 import type { Serialized } from '../src/payload/split-batch';
+import { prng } from './helpers/prng';
 
 const ctx: RecordContext = { collector: 'sluice-test-wal', limits: { maxBytes: 6000, maxPayloadSize: 200_000 }, processor: { artifact: 'sluice', version: 'test' } };
-
-/** Small seeded PRNG (mulberry32): the same jobs on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = ['a', 'Z', '=', ';', ' ', '"', ',', '\\', '{', '}', 'é', '€', '🚀', '\t', '0', '-', '_', '%', 'ß', '\u0149', '\ud800'];
 const NAMES = ['host', 'cookie', 'user-agent', 'x-forwarded-for', 'x-real-ip', 'sp-anonymous', 'accept', 'dnt', 'x-custom-ß', 'referer', 'content-type', 'ŉame', 'sec-ch-ua'];

@@ -199,7 +199,7 @@ t.test('an open WAL does not keep the process alive (its spare-segment thread is
   const dir = tempDir();
   const code = `const { WriteAheadLog } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'wal', 'write-ahead-log.js'))});
     WriteAheadLog.open({ dir: ${JSON.stringify(dir)}, durability: 'fsync', segmentBytes: 1024 * 1024, maxSegmentAgeMs: 1000, maxPendingRecords: 100,
-      maxUnshippedBytes: 1e9, minFreeBytes: 0, maxSyncLatencyMs: 1000, log: { info() {}, warn() {}, error() {} } });`;
+      maxUnshippedBytes: 1e9, minFreeBytes: 0, maxSyncLatencyMs: 1000, recycleSegments: 2, log: { info() {}, warn() {}, error() {} } });`;
   const r = spawnSync(process.execPath, ['-e', code], { timeout: 10_000, encoding: 'utf8' });
   t.equal(r.error, undefined, 'the process exited by itself');
   t.equal(r.status, 0, r.stderr);

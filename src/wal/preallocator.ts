@@ -127,7 +127,11 @@ export class Preallocator {
   recycle(path: string, map: Buffer, seq: number): boolean {
     if (this.closed || map.length !== this.size || this.recycledCount() >= this.maxRecycled) return false;
     const spare: Spare = { path: join(this.dir, `spare-${seq}.tmp`), map };
-    fs.renameSync(path, spare.path);
+    try {
+      fs.renameSync(path, spare.path);
+    } catch {
+      return false;
+    }
     this.fill(spare, false);
     return true;
   }

@@ -27,7 +27,7 @@ export interface WalOptions {
   minFreeBytes: number;
   maxSyncLatencyMs: number;
   /** Shipped segment files kept as spares at most (zero-filled again, their mapping reused). */
-  recycleSegments?: number;
+  recycleSegments: number;
   /** Fault injection (tests): delay before each sync, read at every sync. */
   syncDelayMs?: () => number;
   log: RecoveryLog;
@@ -90,7 +90,7 @@ export class WriteAheadLog implements RecordSink {
       this.failure = err;
       opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
     }, opts.syncDelayMs, opts.observer?.synced);
-    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, opts.recycleSegments ?? 2);
+    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, opts.recycleSegments);
     // The first segment and the next spare are written synchronously at start (nothing is served
     // yet), so the first roll never waits for the spare thread to boot.
     this.prealloc.fillNowSync();
