@@ -21,20 +21,14 @@ export function findCookie(header: string, name: string): string | null {
   return null;
 }
 
-/** True for an RFC 6265 cookie-octet string (what may be echoed into Set-Cookie safely). */
-export function isCookieValue(v: string): boolean {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x21 || c === 0x22 || c === 0x2c || c === 0x3b || c === 0x5c || c > 0x7e) return false;
-  }
-  return true;
+/** True for an RFC 6265 cookie-octet (a UTF-16 code unit): printable ASCII but `"` `,` `;` `\\`. */
+export function isCookieOctet(c: number): boolean {
+  return c >= 0x21 && c <= 0x7e && c !== 0x22 && c !== 0x2c && c !== 0x3b && c !== 0x5c;
 }
 
-function isRfc6265Part(part: string): boolean {
-  for (let i = 0; i < part.length; i++) {
-    const c = part.charCodeAt(i);
-    if (c < 0x21 || c === 0x22 || c === 0x2c || c === 0x5c || c > 0x7e) return false;
-  }
+/** True for an RFC 6265 cookie-octet string (what may be echoed into Set-Cookie safely). */
+export function isCookieValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) if (!isCookieOctet(v.charCodeAt(i))) return false;
   return true;
 }
 
@@ -46,7 +40,7 @@ export function rewriteCookieHeader(value: string): string | null {
   const parts = value.replace(/ /g, '').split(';');
   let out = '';
   for (const part of parts) {
-    if (part === '' || !isRfc6265Part(part)) continue;
+    if (part === '' || !isCookieValue(part)) continue;
     out = out === '' ? part : `${out};${part}`;
   }
   return out === '' ? null : out;

@@ -6,9 +6,10 @@
  * (record-job.ts buildRecords: split or size_violation). test/record-encoder.test.ts proves
  * the bytes identical to buildRecords on random and edge jobs.
  */
+import { isCookieOctet } from '../http/cookies';
 import { canonicalHeaderName } from '../http/header-names';
 import { COLLECTOR_PAYLOAD_SCHEMA } from './collector-payload';
-import { buildRecords, hostWithoutPort, ipAddress, type RecordContext, type RecordJob } from './record-job';
+import { buildRecords, headerKept, hostWithoutPort, ipAddress, type RecordContext, type RecordJob } from './record-job';
 import type { Serialized } from './split-batch';
 
 /** Buffer's unchecked UTF-8 writer (what `buf.write(s, off)` calls after validating its arguments). */
@@ -29,11 +30,6 @@ function constantField(id: number, text: string): Buffer {
   b.writeUInt32BE(s.length, 3);
   s.copy(b, 7);
   return b;
-}
-
-/** Cookie-octet check of one byte of a Cookie header part (spaces are removed before). */
-function isCookiePartChar(c: number): boolean {
-  return c >= 0x21 && c <= 0x7e && c !== 0x22 && c !== 0x2c && c !== 0x5c;
 }
 
 const NAME_CACHE_LIMIT = 4096;
@@ -96,13 +92,12 @@ export class RecordEncoder {
     const { names, values, anonymous } = job;
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
+      if (!headerKept(name, anonymous)) continue;
       if (name === 'cookie') {
-        if (anonymous) continue;
         const end = this.cookieEntry(buf, off, values[i]!);
         if (end !== off) { off = end; count++; }
         continue;
       }
-      if (anonymous && (name === 'x-forwarded-for' || name === 'x-real-ip')) continue;
       const prefix = this.namePrefix(name);
       const start = off + 4;
       let p = start + prefix.copy(buf, start);
@@ -149,7 +144,7 @@ export class RecordEncoder {
         continue;
       }
       if (!valid) continue;
-      if (!isCookiePartChar(c)) { valid = false; continue; }
+      if (!isCookieOctet(c)) { valid = false; continue; }
       buf[p++] = c;
     }
     // A trailing separator came from a kept part followed only by dropped ones.

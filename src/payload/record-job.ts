@@ -49,19 +49,23 @@ export function ipAddress(job: RecordJob): string {
   return job.peer;
 }
 
+/** Whether a request header goes into the record: anonymous requests leave out Cookie, X-Forwarded-For and X-Real-IP. */
+export function headerKept(lowerName: string, anonymous: boolean): boolean {
+  return !anonymous || (lowerName !== 'cookie' && lowerName !== 'x-forwarded-for' && lowerName !== 'x-real-ip');
+}
+
 /** The record's header list: `Name: value` in arrival order, Cookie rewritten, anonymity applied. */
 export function recordHeaders(job: RecordJob): string[] {
   const out: string[] = [];
   const { names, values } = job;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
+    if (!headerKept(name, job.anonymous)) continue;
     if (name === 'cookie') {
-      if (job.anonymous) continue;
       const rewritten = rewriteCookieHeader(values[i]!);
       if (rewritten !== null) out.push(`Cookie: ${rewritten}`);
       continue;
     }
-    if (job.anonymous && (name === 'x-forwarded-for' || name === 'x-real-ip')) continue;
     out.push(`${canonicalHeaderName(name)}: ${values[i]!}`);
   }
   if (job.contentType !== null) out.push(job.contentType);

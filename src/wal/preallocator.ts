@@ -75,7 +75,7 @@ export class Preallocator {
   private lastError: Error | null = null;
   private closed = false;
   private worker: Worker | null = null;
-  readonly path: string;
+  private readonly path: string;
 
   constructor(private readonly dir: string, private readonly size: number, private readonly maxRecycled: number) {
     this.path = join(dir, FRESH_SPARE);
@@ -102,7 +102,7 @@ export class Preallocator {
   }
 
   /** Spares ready or being filled (recycled ones included). */
-  get count(): number {
+  private get count(): number {
     return this.ready.length + this.filling.size;
   }
 
@@ -137,7 +137,7 @@ export class Preallocator {
   }
 
   /** Recycled spares kept (ready or being filled). */
-  recycledCount(): number {
+  private recycledCount(): number {
     let n = 0;
     for (const s of this.ready) if (s.map !== null) n++;
     for (const s of this.filling.values()) if (s.map !== null) n++;
