@@ -11,24 +11,19 @@
 // due and were sent later), p50/p90/p99/p99.9/max in ms. Run it pinned (taskset -c 1 node …)
 // beside a server pinned to CPU 0 (taskset -c 0), one server at a time.
 'use strict';
-const fs = require('node:fs');
 const net = require('node:net');
-const path = require('node:path');
 const hdr = require('hdr-histogram-js');
+const { anchorPixelRequest } = require('./lib');
 
-const ANCH = process.env.ANCHORS_DIR || path.join(__dirname, '..', '..', 'shared', 'bench');
 const [port, rate = '10000', seconds = '20', conns = '64'] = process.argv.slice(2);
 if (!port) { console.error('usage: node bench/fixed-rate.js <port> [rate] [seconds] [connections]'); process.exit(2); }
 const RATE = Number(rate);
 const DURATION_MS = Number(seconds) * 1000;
 const CONNS = Number(conns);
 
-const headers = ['Host: 127.0.0.1', 'Accept: image/avif,image/webp,image/apng,image/*,*/*;q=0.8'];
-for (const line of fs.readFileSync(path.join(ANCH, 'request-headers.txt'), 'latin1').split('\n')) {
-  if (/^[^:]+:\s*\S/.test(line)) headers.push(line.trim());
-}
-const query = fs.readFileSync(path.join(ANCH, 'i-query.txt'), 'latin1').trim();
-const REQUEST = Buffer.from(`GET /i?${query} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`, 'latin1');
+const pixel = anchorPixelRequest();
+const headers = ['Host: 127.0.0.1', `Accept: ${pixel.accept}`, ...pixel.headers.map(([k, v]) => `${k}: ${v}`)];
+const REQUEST = Buffer.from(`GET /i?${pixel.query} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`, 'latin1');
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 const CONTENT_LENGTH = Buffer.from('Content-Length: ');

@@ -11,10 +11,9 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { median } = require('./lib');
+const { ANCHORS, anchorPixelRequest, median } = require('./lib');
 
 const ROOT = path.join(__dirname, '..');
-const SHARED = process.env.ANCHORS_DIR || path.join(ROOT, '..', 'shared', 'bench');
 const N = Number(process.env.N || 50000);
 const REPS = Number(process.env.REPS || 7);
 
@@ -24,15 +23,12 @@ const { emptyCapturedRequest, addHeader } = require(path.join(ROOT, 'dist', 'htt
 const { InlineSerializer } = require(path.join(ROOT, 'dist', 'payload', 'record-serializer.js'));
 const { WriteAheadLog } = require(path.join(ROOT, 'dist', 'wal', 'write-ahead-log.js'));
 
-const query = fs.readFileSync(path.join(SHARED, 'i-query.txt'), 'latin1').trim();
-const body = fs.readFileSync(path.join(SHARED, 'tp2-body.json'));
+const pixel = anchorPixelRequest();
+const query = pixel.query;
+const body = fs.readFileSync(path.join(ANCHORS, 'tp2-body.json'));
 // wrk's request: its Host first, then the script's headers (request-headers.txt plus Accept).
-const headers = [['host', '127.0.0.1:8090']];
-for (const line of fs.readFileSync(path.join(SHARED, 'request-headers.txt'), 'latin1').split('\n')) {
-  const m = /^([^:]+):\s*(.*?)\s*$/.exec(line);
-  if (m) headers.push([m[1].toLowerCase(), m[2]]);
-}
-const getHeaders = [...headers, ['accept', 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8']];
+const headers = [['host', '127.0.0.1:8090'], ...pixel.headers.map(([k, v]) => [k.toLowerCase(), v])];
+const getHeaders = [...headers, ['accept', pixel.accept]];
 const postHeaders = [...headers, ['content-type', 'application/json; charset=UTF-8'], ['content-length', String(body.length)]];
 
 function capture(kind) {

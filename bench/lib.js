@@ -99,4 +99,18 @@ function fmt(n, digits = 0) {
   return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-';
 }
 
-module.exports = { ANCHORS, ROOT, startSluice, wrk, parseWrk, measure, median, fmt, procStat, peakRssMiB, cpuSecondsOf, peakRssBytesOf, freePort, waitPort };
+/**
+ * The anchors' pixel request as wrk sends it: the 664-byte query, and the browser headers of
+ * request-headers.txt plus the pixel Accept, as [name, value] pairs (names as written).
+ */
+function anchorPixelRequest() {
+  const query = fs.readFileSync(path.join(ANCHORS, 'i-query.txt'), 'latin1').trim();
+  const headers = [];
+  for (const line of fs.readFileSync(path.join(ANCHORS, 'request-headers.txt'), 'latin1').split('\n')) {
+    const m = /^([^:]+):\s*(.*?)\s*$/.exec(line);
+    if (m) headers.push([m[1], m[2]]);
+  }
+  return { query, headers, accept: 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8' };
+}
+
+module.exports = { ANCHORS, anchorPixelRequest, ROOT, startSluice, wrk, parseWrk, measure, median, fmt, procStat, peakRssMiB, cpuSecondsOf, peakRssBytesOf, freePort, waitPort };
