@@ -11,6 +11,16 @@ import { SegmentWriter } from '../src/wal/segment-writer';
 import { openWal, put, quietLog, record, tempDir } from './helpers/wal';
 
 const segments = (dir: string): string[] => readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
+/** Names of the files in `dir` that are one of `inodes` (a file renamed meanwhile is skipped). */
+function namesOf(dir: string, inodes: Set<number>): string[] {
+  return readdirSync(dir).filter((n) => {
+    try {
+      return inodes.has(statSync(join(dir, n)).ino);
+    } catch {
+      return false;
+    }
+  });
+}
 function allRecords(dir: string): string[] {
   return segments(dir).flatMap((n) => {
     const scan = scanSegmentFile(join(dir, n));
@@ -51,6 +61,38 @@ t.test('append, roll on size, seal on close', async (t) => {
   const reopened = openWal(dir);
   t.equal(reopened.recovery.nextSeq, state.nextSeq, 'a restart continues after the reservation');
   await reopened.close();
+});
+
+t.test('the next segment waits named, headed and synced, so a roll renames nothing; unused, recovery removes it', async (t) => {
+  const dir = tempDir();
+  const wal = openWal(dir, { segmentBytes: 64 * 1024 });
+  const [open, next] = segments(dir);
+  t.equal(segments(dir).length, 2, 'at start: the open segment and the next one');
+  const scan = scanSegmentFile(join(dir, next!));
+  t.ok(typeof scan !== 'string' && scan.header.seq === Number(SEGMENT_NAME.exec(next!)![1]) && scan.records.length === 0 && scan.problem === null,
+    `${next} has its header and no records`);
+  const inode = statSync(join(dir, next!)).ino;
+  const sealed: number[] = [];
+  wal.onSealed((s) => sealed.push(s.seq));
+  let refused = 0;
+  for (let i = 0; sealed.length === 0 && i < 1000; i++) if (!(await put(wal, [record(i, 500)]))) refused++;
+  t.equal(refused, 0, 'no record refused');
+  t.same(sealed, [Number(SEGMENT_NAME.exec(open!)![1])], 'rolled once');
+  t.equal(statSync(join(dir, next!)).ino, inode, `${next} took the appends under the name and inode it waited with`);
+  t.ok(allRecords(dir).length > 0, 'records are stored');
+  // A crash now (a copy of the directory): the spare that waits for the next roll is a segment
+  // without records, which recovery removes; nothing is quarantined or lost.
+  for (let i = 0; i < 400 && segments(dir).length < 3; i++) await new Promise((res) => setTimeout(res, 5));
+  const copy = tempDir();
+  for (const name of readdirSync(dir)) if (name !== 'quarantine') copyFileSync(join(dir, name), join(copy, name));
+  const waiting = segments(copy).at(-1)!;
+  const before = allRecords(copy);
+  const report = recoverWal(copy, quietLog);
+  t.same(report.removedEmpty, [Number(SEGMENT_NAME.exec(waiting)![1])], `the waiting ${waiting} is removed`);
+  t.equal(report.quarantined.length, 0, 'nothing quarantined');
+  t.same(allRecords(copy), before, 'every record kept');
+  t.ok(report.nextSeq > Number(SEGMENT_NAME.exec(waiting)![1]), 'its sequence number is not reused');
+  await wal.close();
 });
 
 t.test('roll on age', async (t) => {
@@ -229,8 +271,15 @@ t.test('shipped segments are recycled as spares, at most recycleSegments, and ne
   const inodes = new Set(first.map((s) => statSync(s.path).ino));
   for (const s of first) wal.release(s.seq);
   t.equal(wal.counters.segmentsRecycled, 2, 'two of the released segments kept as spares');
-  t.equal(segments(dir).length, 1, 'the others are deleted (only the open segment is left)');
-  t.equal(readdirSync(dir).filter((x) => /^spare-\d+\.tmp$/.test(x)).length, 2, 'kept as spare-<seq>.tmp');
+  t.equal(namesOf(dir, inodes).length, 2, 'the others are deleted');
+  // Once prepared again, a recycled file waits under the name of the segment it becomes next.
+  for (let i = 0; i < 400 && readdirSync(dir).some((x) => x.endsWith('.tmp')); i++) await new Promise((res) => setTimeout(res, 5));
+  const kept = namesOf(dir, inodes);
+  t.ok(kept.every((x) => SEGMENT_NAME.test(x)), `ready under segment names (${kept.join(', ')})`);
+  for (const x of kept) {
+    const scan = scanSegmentFile(join(dir, x));
+    t.ok(typeof scan !== 'string' && scan.records.length === 0 && scan.problem === null && scan.header.seq === Number(SEGMENT_NAME.exec(x)![1]), `${x}: its own header, no records`);
+  }
   // From here on, every record in the directory is checked (the released ones count as shipped).
   written = allRecords(dir);
   const openIsRecycled = (): boolean => {

@@ -3,6 +3,10 @@
  * never waits for disk allocation, and writing into the mapping can never hit an unallocated
  * block (SIGBUS on a full disk). ENOSPC is reported, not thrown.
  *
+ * A spare is ready under its final name (`segment-<seq>.seg`, the next sequence number claimed
+ * from the WAL) with its header written and the directory synced, so a roll renames nothing. An
+ * unused spare is a segment without records: recovery removes it.
+ *
  * Shipped segments are recycled (at most `maxRecycled` spares at once): the file is zero-filled
  * again in place and keeps the memory mapping it had, so a roll maps nothing. Each new 64 MiB
  * mapping counts as V8 external memory and started a full mark-compact (4-10 ms with the
@@ -11,10 +15,11 @@
  * Spares are written by a small worker thread of its own, so the thousands of writes a spare
  * takes cost the event loop nothing.
  */
+import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { FRESH_SPARE } from './segment-format';
+import { FRESH_SPARE, HEADER_BYTES, type SegmentHeader, segmentFileName, writeHeader } from './segment-format';
 
 /**
  * Zeros go out 16 KiB per write on purpose. The page cache sizes its folios after the write that
@@ -26,70 +31,132 @@ import { FRESH_SPARE } from './segment-format';
 export const ZERO_CHUNK_BYTES = 16 * 1024;
 
 /**
- * Writes `size` zero bytes over the file at `path` from offset 0, `chunk` bytes per write, and
- * syncs it; `create` makes a new file, else the existing one is overwritten in place (its blocks
- * and any mapping of it stay). Self-contained (it only uses its arguments): the worker thread
- * runs its source text.
+ * A spare is synced every 1 MiB while it is written, not once at the end. A single sync at the
+ * end wrote 64 MiB back at once, and the WAL's own fdatasyncs queued behind it on the device:
+ * at 10k requests/s, the sync that met it took 25-32 ms (acks held as long) at every spare.
+ * With a sync per MiB, no WAL sync took over 10 ms while spares were written.
  */
-function zeroFillSync(nodeFs: typeof fs, path: string, size: number, chunk: number, create: boolean): void {
-  const zeros = Buffer.alloc(chunk);
-  const fd = nodeFs.openSync(path, create ? 'w' : 'r+');
+export const FILL_SYNC_BYTES = 1024 * 1024;
+
+/** One spare to prepare: where it is written, the name and header it is given when ready. */
+interface PrepareRequest {
+  /** The file written (a `.tmp` name, removed at recovery). */
+  path: string;
+  /** Its segment name once ready: renamed there, with the directory synced. */
+  finalPath: string;
+  dir: string;
+  size: number;
+  chunk: number;
+  syncEvery: number;
+  /** A new file, else the existing one is overwritten in place (its blocks and mapping stay). */
+  create: boolean;
+  /** The segment header (HEADER_BYTES) written at offset 0 after the zeros. */
+  header: Uint8Array;
+}
+
+/**
+ * Writes `size` zero bytes over the file from offset 0, `chunk` bytes per write, syncing every
+ * `syncEvery` bytes; then the segment header, a sync, the rename to its segment name and a sync of
+ * the directory. A roll then only starts writing into a file whose name is already durable, so
+ * the first acknowledgement after a roll waits for no directory sync (that sync commits the file
+ * system journal: 15-40 ms measured here under load).
+ * Self-contained (it only uses its arguments): the worker thread runs its source text.
+ */
+function prepareSpareSync(nodeFs: typeof fs, r: PrepareRequest): void {
+  const zeros = Buffer.alloc(r.chunk);
+  const fd = nodeFs.openSync(r.path, r.create ? 'w' : 'r+');
   try {
-    for (let pos = 0; pos < size; pos += chunk) nodeFs.writeSync(fd, zeros, 0, Math.min(chunk, size - pos), pos);
+    let unsynced = 0;
+    for (let pos = 0; pos < r.size; pos += r.chunk) {
+      const n = Math.min(r.chunk, r.size - pos);
+      nodeFs.writeSync(fd, zeros, 0, n, pos);
+      unsynced += n;
+      if (unsynced >= r.syncEvery) {
+        nodeFs.fdatasyncSync(fd);
+        unsynced = 0;
+      }
+    }
+    nodeFs.writeSync(fd, r.header, 0, r.header.length, 0);
     nodeFs.fdatasyncSync(fd);
   } finally {
     nodeFs.closeSync(fd);
   }
+  nodeFs.renameSync(r.path, r.finalPath);
+  const dirFd = nodeFs.openSync(r.dir, 'r');
+  try {
+    nodeFs.fsyncSync(dirFd);
+  } finally {
+    nodeFs.closeSync(dirFd);
+  }
 }
 
-interface FillRequest { id: number; path: string; size: number; chunk: number; create: boolean }
+type FillRequest = PrepareRequest & { id: number };
 type FillResult = { id: number; ok: true } | { id: number; ok: false; code: string | null; message: string };
 
-/** The worker's program: fill on request, answer once per request; a failed fill leaves no file. */
+/** The worker's program: prepare on request, answer once per request; a failure leaves no file. */
 const WORKER_SOURCE = `
 const fs = require('node:fs');
 const { parentPort } = require('node:worker_threads');
-const zeroFillSync = ${zeroFillSync.toString()};
+const prepareSpareSync = ${prepareSpareSync.toString()};
 parentPort.on('message', (m) => {
   try {
-    zeroFillSync(fs, m.path, m.size, m.chunk, m.create);
+    prepareSpareSync(fs, m);
     parentPort.postMessage({ id: m.id, ok: true });
   } catch (e) {
-    try { fs.rmSync(m.path, { force: true }); } catch {}
+    try { fs.rmSync(m.path, { force: true }); fs.rmSync(m.finalPath, { force: true }); } catch {}
     parentPort.postMessage({ id: m.id, ok: false, code: typeof e.code === 'string' ? e.code : null, message: String(e.message) });
   }
 });
 `;
 
-/** A spare segment file: zero-filled and synced once ready; `map` is its mapping when recycled. */
+/**
+ * A spare segment: zero-filled, its header written, named and synced once ready. `map` is its
+ * mapping when recycled.
+ */
 export interface Spare {
+  /** The segment's file once ready. */
   path: string;
+  /** The segment it becomes (its header says so). */
+  header: SegmentHeader;
   map: Buffer | null;
 }
 
+/** A spare being prepared: written at `tmpPath`, renamed to `spare.path` when ready. */
+interface Filling {
+  spare: Spare;
+  tmpPath: string;
+}
+
+/** Hands out the next segment's header (sequence number claimed, creation time now). */
+export type ClaimSegment = () => SegmentHeader;
+
 export class Preallocator {
+  /** Ready spares in the order of their sequence numbers, which is the order they are used in. */
   private readonly ready: Spare[] = [];
-  /** Fills sent to the worker and not answered yet, by request id. */
-  private readonly filling = new Map<number, Spare>();
+  /** Fills sent to the worker and not answered yet, by request id (answered in request order). */
+  private readonly filling = new Map<number, Filling>();
   private nextId = 1;
   private lastError: Error | null = null;
   private closed = false;
   private worker: Worker | null = null;
-  private readonly path: string;
 
-  constructor(private readonly dir: string, private readonly size: number, private readonly maxRecycled: number) {
-    this.path = join(dir, FRESH_SPARE);
-  }
+  constructor(
+    private readonly dir: string,
+    private readonly size: number,
+    private readonly maxRecycled: number,
+    private readonly claim: ClaimSegment,
+  ) {}
 
   /**
    * At start, before anything is served: starts the worker thread (it boots meanwhile) and
-   * prepares the fresh spare synchronously.
+   * prepares a fresh spare synchronously.
    */
   fillNowSync(): void {
     this.fillWorker();
-    if (this.ready.length > 0) return;
-    zeroFillSync(fs, this.path, this.size, ZERO_CHUNK_BYTES, true);
-    this.ready.push({ path: this.path, map: null });
+    // Nothing is served yet, so no sync waits behind this one: one sync at the end.
+    const { spare, request } = this.request(join(this.dir, FRESH_SPARE), null, true, Number.POSITIVE_INFINITY);
+    prepareSpareSync(fs, request);
+    this.ready.push(spare);
   }
 
   /** True when a spare file can be taken. */
@@ -106,10 +173,9 @@ export class Preallocator {
     return this.ready.length + this.filling.size;
   }
 
-  /** Takes a spare (the caller renames it), a recycled one first; starts preparing the next. */
+  /** Takes the ready spare with the lowest sequence number. */
   take(): Spare {
-    const i = this.ready.findIndex((s) => s.map !== null);
-    const [spare] = this.ready.splice(i < 0 ? 0 : i, 1);
+    const spare = this.ready.shift();
     if (spare === undefined) throw new Error('no spare segment is ready');
     return spare;
   }
@@ -117,22 +183,22 @@ export class Preallocator {
   /** Starts preparing a fresh spare if none is ready or being prepared. */
   ensure(): void {
     if (this.count > 0 || this.closed) return;
-    this.fill({ path: this.path, map: null }, true);
+    this.fill(join(this.dir, FRESH_SPARE), null, true);
   }
 
   /**
    * Offers a shipped segment's file and mapping for reuse. False when `maxRecycled` spares are
-   * already kept (the caller deletes the file); else the file is renamed and zero-filled again.
+   * already kept (the caller deletes the file); else the file is renamed and prepared again.
    */
   recycle(path: string, map: Buffer, seq: number): boolean {
     if (this.closed || map.length !== this.size || this.recycledCount() >= this.maxRecycled) return false;
-    const spare: Spare = { path: join(this.dir, `spare-${seq}.tmp`), map };
+    const tmpPath = join(this.dir, `spare-${seq}.tmp`);
     try {
-      fs.renameSync(path, spare.path);
+      fs.renameSync(path, tmpPath);
     } catch {
       return false;
     }
-    this.fill(spare, false);
+    this.fill(tmpPath, map, false);
     return true;
   }
 
@@ -140,24 +206,39 @@ export class Preallocator {
   private recycledCount(): number {
     let n = 0;
     for (const s of this.ready) if (s.map !== null) n++;
-    for (const s of this.filling.values()) if (s.map !== null) n++;
+    for (const f of this.filling.values()) if (f.spare.map !== null) n++;
     return n;
   }
 
-  private fill(spare: Spare, create: boolean): void {
-    const request: FillRequest = { id: this.nextId++, path: spare.path, size: this.size, chunk: ZERO_CHUNK_BYTES, create };
-    this.filling.set(request.id, spare);
-    this.fillWorker().postMessage(request);
+  /** Claims the next segment for a spare written at `tmpPath`. */
+  private request(tmpPath: string, map: Buffer | null, create: boolean, syncEvery: number): { spare: Spare; request: PrepareRequest } {
+    const header = this.claim();
+    assert(header.capacity === this.size, 'a spare is as large as the segments');
+    const headerBytes = Buffer.alloc(HEADER_BYTES);
+    writeHeader(headerBytes, header);
+    const spare: Spare = { path: join(this.dir, segmentFileName(header.seq)), header, map };
+    return {
+      spare,
+      request: { path: tmpPath, finalPath: spare.path, dir: this.dir, size: this.size, chunk: ZERO_CHUNK_BYTES, syncEvery, create, header: headerBytes },
+    };
+  }
+
+  private fill(tmpPath: string, map: Buffer | null, create: boolean): void {
+    const { spare, request } = this.request(tmpPath, map, create, FILL_SYNC_BYTES);
+    const id = this.nextId++;
+    this.filling.set(id, { spare, tmpPath });
+    const message: FillRequest = { ...request, id };
+    this.fillWorker().postMessage(message);
   }
 
   private filled(m: FillResult): void {
-    const spare = this.filling.get(m.id);
-    if (spare === undefined) return;
+    const f = this.filling.get(m.id);
+    if (f === undefined) return;
     this.filling.delete(m.id);
     if (this.closed) return;
     if (m.ok) {
       this.lastError = null;
-      this.ready.push(spare);
+      this.ready.push(f.spare);
       return;
     }
     const err: NodeJS.ErrnoException = new Error(m.message);
@@ -173,7 +254,7 @@ export class Preallocator {
     worker.on('error', (e) => {
       this.lastError = e;
       this.worker = null;
-      for (const spare of this.filling.values()) fs.rmSync(spare.path, { force: true });
+      for (const f of this.filling.values()) removeFilling(f);
       this.filling.clear();
     });
     // After the listeners: adding a 'message' listener refs the worker's port again.
@@ -182,14 +263,24 @@ export class Preallocator {
     return worker;
   }
 
-  /** Stops preparing spares and deletes them; resolves once the worker is gone. */
+  /**
+   * Stops preparing spares and deletes them (the caller syncs the directory); resolves once the
+   * worker is gone.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     this.worker = null;
     if (worker !== null) await worker.terminate();
-    for (const s of [...this.ready, ...this.filling.values()]) fs.rmSync(s.path, { force: true });
+    for (const s of this.ready) fs.rmSync(s.path, { force: true });
+    for (const f of this.filling.values()) removeFilling(f);
     this.ready.length = 0;
     this.filling.clear();
   }
+}
+
+/** A spare whose preparation was cut short can be under either of its names. */
+function removeFilling(f: Filling): void {
+  fs.rmSync(f.tmpPath, { force: true });
+  fs.rmSync(f.spare.path, { force: true });
 }

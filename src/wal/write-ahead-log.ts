@@ -5,6 +5,7 @@
  * syncs slower than the bound, no room to roll, a failed sync) it refuses records, so the front
  * end answers 503 and /health says why. It accepts again by itself once the condition clears.
  */
+import { strict as assert } from 'node:assert';
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, statfs } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { basename, join } from 'node:path';
@@ -13,7 +14,7 @@ import { GroupCommit, type SyncListener } from './group-commit';
 import { Preallocator, type Spare } from './preallocator';
 import type { CommitWaiter, RecordSink } from './record-sink';
 import { type EventTimeOf, recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
-import { FrameKind, segmentFileName } from './segment-format';
+import { FrameKind, type SegmentHeader } from './segment-format';
 import { SegmentWriter } from './segment-writer';
 import { writeWalState } from './wal-state';
 
@@ -73,6 +74,10 @@ export class WriteAheadLog implements RecordSink {
   private activeFirstMono = 0;
   private failure: Error | null = null;
   private closing = false;
+  /** A roll's sync is running; the next spare waits for it (see roll). */
+  private rollSyncing = false;
+  /** Sequence number of the last segment opened (segments open in order). */
+  private lastOpenedSeq = -1;
   private readonly sealedListeners: Array<(s: SealedSegment) => void> = [];
   /** Mappings of sealed segments sealed by this process, kept for recycling, by sequence number. */
   private readonly sealedMaps = new Map<number, Buffer>();
@@ -90,7 +95,7 @@ export class WriteAheadLog implements RecordSink {
       this.failure = err;
       opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
     }, opts.syncDelayMs, opts.observer?.synced);
-    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, opts.recycleSegments);
+    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, opts.recycleSegments, () => this.claimSegment());
     // The first segment and the next spare are written synchronously at start (nothing is served
     // yet), so the first roll never waits for the spare thread to boot.
     this.prealloc.fillNowSync();
@@ -109,18 +114,23 @@ export class WriteAheadLog implements RecordSink {
     return new WriteAheadLog(opts, report);
   }
 
-  private openSegment(spare: Spare): SegmentWriter {
+  /** The next segment's header: a spare claims it when its preparation starts. */
+  private claimSegment(): SegmentHeader {
     const seq = this.nextSeq++;
     if (this.nextSeq > this.reservedSeq) {
       // Sequence numbers are reserved in blocks: the state (two syncs on this thread) is written
-      // once per SEQ_RESERVATION rolls, not at every roll. A restart skips what was left unused.
+      // once per SEQ_RESERVATION segments, not for every one. A restart skips what was left unused.
       this.reservedSeq = this.nextSeq + SEQ_RESERVATION;
       writeWalState(this.opts.dir, { instanceId: this.instanceId, nextSeq: this.reservedSeq });
     }
-    const path = join(this.opts.dir, segmentFileName(seq));
-    renameSync(spare.path, path);
-    this.commit.touchDir();
-    return new SegmentWriter(path, { instanceId: this.instanceId, seq, createdMs: Date.now(), capacity: this.opts.segmentBytes }, spare.map);
+    return { instanceId: this.instanceId, seq, createdMs: Date.now(), capacity: this.opts.segmentBytes };
+  }
+
+  /** Starts writing into a ready spare: already named and synced, so nothing is renamed here. */
+  private openSegment(spare: Spare): SegmentWriter {
+    assert(spare.header.seq > this.lastOpenedSeq, `segments open in sequence order (${spare.header.seq} after ${this.lastOpenedSeq})`);
+    this.lastOpenedSeq = spare.header.seq;
+    return new SegmentWriter(spare.path, { ...spare.header, createdMs: Date.now() }, spare.map);
   }
 
   onSealed(listener: (s: SealedSegment) => void): void {
@@ -232,10 +242,16 @@ export class WriteAheadLog implements RecordSink {
     const old = this.active;
     if (old.records === 0 || !this.prealloc.available) return false;
     this.seal(old);
-    this.commit.touchDir();
     this.active = this.openSegment(this.prealloc.take());
-    this.prealloc.ensure();
-    void this.commit.flush();
+    // The next spare is written only once the roll's sync is done. That sync truncates the sealed
+    // segment, which commits the file system journal, and (ext4 data=ordered) a journal commit
+    // first writes out the data of newly allocated blocks: a spare being written meanwhile held
+    // the sync (and the acks behind it) for up to 40 ms.
+    this.rollSyncing = true;
+    void this.commit.flush().finally(() => {
+      this.rollSyncing = false;
+      if (!this.closing) this.prealloc.ensure();
+    });
     return true;
   }
 
@@ -259,7 +275,7 @@ export class WriteAheadLog implements RecordSink {
   private check(): void {
     if (this.closing) return;
     if (this.active.records > 0 && performance.now() - this.activeFirstMono >= this.opts.maxSegmentAgeMs) this.roll();
-    this.prealloc.ensure();
+    if (!this.rollSyncing) this.prealloc.ensure();
     statfs(this.opts.dir, (err, s) => {
       if (err === null) this.freeBytes = Number(s.bavail) * Number(s.bsize);
     });
