@@ -5,7 +5,10 @@
 // HDR histogram (µs). wrk and autocannon measure at saturation, where each server runs at its own
 // rate; the issue's p99 target compares servers at the same load, which is this.
 //
-//   node bench/fixed-rate.js <port> [rate=10000] [seconds=20] [connections=64]
+//   node bench/fixed-rate.js <port> [rate=10000] [seconds=20] [connections=64] [warmup=2]
+//
+// The first `warmup` seconds run at the same rate and are not counted: they take the server's JIT
+// and first page faults (and the generator's own) out of a figure about the steady state.
 //
 // Prints one JSON line: sent, answered, non2xx, late (requests that found no free connection when
 // due and were sent later), p50/p90/p99/p99.9/max in ms. Run it pinned (taskset -c 1 node …)
@@ -15,11 +18,13 @@ const net = require('node:net');
 const hdr = require('hdr-histogram-js');
 const { anchorPixelRequest } = require('./lib');
 
-const [port, rate = '10000', seconds = '20', conns = '64'] = process.argv.slice(2);
+const [port, rate = '10000', seconds = '20', conns = '64', warmup = '2'] = process.argv.slice(2);
 if (!port) { console.error('usage: node bench/fixed-rate.js <port> [rate] [seconds] [connections]'); process.exit(2); }
 const RATE = Number(rate);
 const DURATION_MS = Number(seconds) * 1000;
 const CONNS = Number(conns);
+const WARMUP_MS = Number(warmup) * 1000;
+let countFrom = Number.POSITIVE_INFINITY; // due time from which requests count
 
 const pixel = anchorPixelRequest();
 const headers = ['Host: 127.0.0.1', `Accept: ${pixel.accept}`, ...pixel.headers.map(([k, v]) => `${k}: ${v}`)];
@@ -52,9 +57,11 @@ function connect() {
       if (cl >= 0 && cl < end) for (let i = cl + CONTENT_LENGTH.length; buf[i] >= 0x30 && buf[i] <= 0x39; i++) length = length * 10 + buf[i] - 0x30;
       const total = end + 4 + length;
       if (buf.length < total) break;
-      stats.answered++;
-      if (buf[off + 9] !== 0x32) stats.non2xx++;
-      histogram.recordValue(Math.max(1, Math.round((performance.now() - c.dueAt) * 1000)));
+      if (c.dueAt >= countFrom) {
+        stats.answered++;
+        if (buf[off + 9] !== 0x32) stats.non2xx++;
+        histogram.recordValue(Math.max(1, Math.round((performance.now() - c.dueAt) * 1000)));
+      }
       off = total;
       next(c);
     }
@@ -72,26 +79,30 @@ function next(c) {
 
 function send(c, at) {
   c.dueAt = at;
-  stats.sent++;
+  if (at >= countFrom) stats.sent++;
   c.socket.write(REQUEST);
 }
 
 for (let i = 0; i < CONNS; i++) connect();
 setTimeout(() => {
   const start = performance.now();
+  countFrom = start + WARMUP_MS;
   let issued = 0;
   // A setImmediate loop, not a 1 ms timer: requests go out when due, not in per-tick bursts
   // (the generator has CPU 1 to itself).
   const tick = () => {
     const now = performance.now();
     const elapsed = now - start;
-    const target = Math.min(Math.floor((elapsed * RATE) / 1000), Math.floor((DURATION_MS * RATE) / 1000));
+    const target = Math.min(Math.floor((elapsed * RATE) / 1000), Math.floor(((WARMUP_MS + DURATION_MS) * RATE) / 1000));
     for (; issued < target; issued++) {
       const at = start + (issued * 1000) / RATE;
       const c = idle.pop();
-      if (c === undefined) { due.push(at); stats.late++; } else send(c, at);
+      if (c === undefined) {
+        due.push(at);
+        if (at >= countFrom) stats.late++;
+      } else send(c, at);
     }
-    if (elapsed >= DURATION_MS) {
+    if (elapsed >= WARMUP_MS + DURATION_MS) {
       // Let the last answers arrive (bounded), then report.
       setTimeout(report, 2000);
       return;
@@ -103,6 +114,6 @@ setTimeout(() => {
 
 function report() {
   const q = (p) => Number((histogram.getValueAtPercentile(p) / 1000).toFixed(2));
-  console.log(JSON.stringify({ rate: RATE, seconds: DURATION_MS / 1000, ...stats, unanswered: stats.sent - stats.answered, p50: q(50), p90: q(90), p99: q(99), p999: q(99.9), max: Number((histogram.maxValue / 1000).toFixed(2)) }));
+  console.log(JSON.stringify({ rate: RATE, seconds: DURATION_MS / 1000, warmup: WARMUP_MS / 1000, ...stats, unanswered: stats.sent - stats.answered, p50: q(50), p90: q(90), p99: q(99), p999: q(99.9), max: Number((histogram.maxValue / 1000).toFixed(2)) }));
   process.exit(0);
 }

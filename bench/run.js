@@ -6,6 +6,14 @@
 //   node bench/run.js [--write]          # --write: also bench/RESULTS.md
 //   DUR=10 REPS=3 SERVERS="uws nginx node sluice sluice-none sluice-1t-2c sluice-2t-2c" node bench/run.js
 //
+// Then, for uws, nginx, node and sluice, in fresh processes: latency at the same offered load
+// (bench/fixed-rate.js, open loop, FIXED_RATES requests/s for FIXED_DUR s after 2 s of warm-up),
+// the figure the issue's p99 target compares. FIXED_RATES="" skips it.
+//
+// Sluice ships to an S3 of its own process (s3rver, on the load generator's core, its files in
+// /dev/shm): in production S3 is remote, and its work (HTTP parsing, MD5, writing the objects to
+// disk) is not the collector's. S3=embedded uses the embedded S3 in the shipper's thread instead.
+//
 // Scenarios: get (pixel, 664-byte query, browser headers), post (tp2, 3 events, 1,850 bytes),
 // webhook (form POST to /com.mailgun/v1; Sluice only: the anchors do not serve it). Per server and
 // scenario: requests/s, p50/p99/p99.9 latency (wrk's HdrHistogram), server CPU seconds per 100k
@@ -26,6 +34,12 @@ const WARM = Number(process.env.WARM || 2);
 const REPS = Number(process.env.REPS || 3);
 const SERVERS = (process.env.SERVERS || 'uws nginx node sluice sluice-none').split(/\s+/).filter(Boolean);
 const WRITE = process.argv.includes('--write');
+const LOAD_CPUS = process.env.LOAD_CPUS || '1';
+const FIXED_RATES = (process.env.FIXED_RATES ?? '5000 10000').split(/\s+/).filter(Boolean).map(Number);
+const FIXED_DUR = Number(process.env.FIXED_DUR || 15);
+const FIXED_SERVERS = ['uws', 'nginx', 'node', 'sluice'].filter((n) => SERVERS.includes(n));
+const S3_MODE = process.env.S3 === 'embedded' ? 'embedded' : 'remote';
+const S3_PORT = 8098;
 
 for (const tool of ['wrk', 'taskset']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) { console.error(`missing ${tool}: apt-get install wrk nginx-light libnginx-mod-http-echo`); process.exit(2); }
@@ -49,15 +63,33 @@ function portFree(port) {
   return new Promise((resolve) => { const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true))); });
 }
 const SLUICE_PORT = 8090;
+// The S3 process (S3=remote): started once, emptied after every Sluice run.
+const S3_DIR = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : WORK, 'sluice-bench-s3-'));
+let s3Process = null;
+async function startS3() {
+  if (S3_MODE !== 'remote') return;
+  if (!(await portFree(S3_PORT))) throw new Error(`port ${S3_PORT} (the S3) is busy`);
+  const code = `require(${JSON.stringify(path.join(ROOT, 'dist', 'ship', 'embedded-s3.js'))}).startEmbeddedS3(${JSON.stringify(S3_DIR)}, ${S3_PORT})`;
+  s3Process = spawn('taskset', ['-c', LOAD_CPUS, process.execPath, '-e', code], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitPort(S3_PORT, 20000);
+}
+const emptyS3 = () => { for (const n of fs.readdirSync(S3_DIR)) fs.rmSync(path.join(S3_DIR, n), { recursive: true, force: true }); };
+const s3Env = () => (S3_MODE === 'remote'
+  ? { SLUICE_S3_ENDPOINT: `http://127.0.0.1:${S3_PORT}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' }
+  : { SLUICE_EMBEDDED_S3_DIR: path.join(WORK, 's3'), SLUICE_EMBEDDED_S3_PORT: '0' });
 const sluiceDef = (durability, shards, cpus) => ({
   cpus,
   port: SLUICE_PORT,
   cmd: [process.execPath, path.join(ROOT, 'dist', 'server.js'), '--config', path.join(WORK, 'sluice.json')],
-  env: { SLUICE_PORT: String(SLUICE_PORT), SLUICE_ADMIN_PORT: '0', SLUICE_WAL_DIR: path.join(WORK, 'wal'), SLUICE_EMBEDDED_S3_DIR: path.join(WORK, 's3'), SLUICE_EMBEDDED_S3_PORT: '0', SLUICE_DURABILITY: durability, SLUICE_LOG_LEVEL: 'warn', SLUICE_WAL_SHARDS: String(shards ?? 1) },
+  env: { SLUICE_PORT: String(SLUICE_PORT), SLUICE_ADMIN_PORT: '0', SLUICE_WAL_DIR: path.join(WORK, 'wal'), ...s3Env(), SLUICE_DURABILITY: durability, SLUICE_LOG_LEVEL: 'warn', SLUICE_WAL_SHARDS: String(shards ?? 1) },
   webhook: true,
-  cleanup: () => fs.rmSync(path.join(WORK, 'wal'), { recursive: true, force: true }),
+  cleanup: () => {
+    fs.rmSync(path.join(WORK, 'wal'), { recursive: true, force: true });
+    fs.rmSync(path.join(WORK, 's3'), { recursive: true, force: true });
+    if (S3_MODE === 'remote') emptyS3();
+  },
 });
-// Shipping runs (nice 10) as in production; the embedded S3 stores every shipped file.
+// Shipping runs (nice 10) as in production.
 fs.writeFileSync(path.join(WORK, 'sluice.json'), JSON.stringify({}));
 const DEFS = {
   uws: { port: 8081, cmd: [process.execPath, 'uws-anchor.js'], env: { MODE: 'min', PORT: '8081' } },
@@ -77,10 +109,11 @@ const SCEN = { get: { lua: 'get.lua', path: '/i' }, post: { lua: 'post.lua', pat
 
 function wrk(scenario, port, seconds) {
   const s = SCEN[scenario];
-  return parseWrk(spawnSync('taskset', ['-c', process.env.LOAD_CPUS || '1', 'wrk', '-t1', '-c64', `-d${seconds}s`, '--timeout', '5s', '-s', path.join(__dirname, 'wrk', s.lua), `http://127.0.0.1:${port}${s.path}`], { cwd: ANCH, encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_WRK: path.join(__dirname, 'wrk') } }));
+  return parseWrk(spawnSync('taskset', ['-c', LOAD_CPUS, 'wrk', '-t1', '-c64', `-d${seconds}s`, '--timeout', '5s', '-s', path.join(__dirname, 'wrk', s.lua), `http://127.0.0.1:${port}${s.path}`], { cwd: ANCH, encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_WRK: path.join(__dirname, 'wrk') } }));
 }
 
-async function runServer(name) {
+/** Starts server `name` pinned, runs `fn(child, def)`, then stops it and everything it started. */
+async function withServer(name, fn) {
   const d = DEFS[name];
   if (!(await portFree(d.port))) throw new Error(`port ${d.port} is busy`);
   const child = spawn('taskset', ['-c', d.cpus ?? process.env.SERVER_CPUS ?? '0', ...d.cmd], { cwd: ANCH, env: { ...process.env, ...d.env }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -88,8 +121,19 @@ async function runServer(name) {
   child.stderr.on('data', (b) => { err += b; });
   await waitPort(d.port, 20000).catch((e) => { child.kill('SIGKILL'); throw new Error(`${name}: ${e.message}\n${err}`); });
   await new Promise((r) => setTimeout(r, name.startsWith('sluice') ? 1500 : 300));
-  const out = {};
   try {
+    return await fn(child, d);
+  } finally {
+    // Children first (nginx's workers would outlive a killed master), then the server itself.
+    for (const pid of childrenOf(child.pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    await new Promise((r) => { if (child.exitCode !== null || child.signalCode !== null) r(); else { child.on('exit', r); child.kill('SIGKILL'); } });
+    d.cleanup?.();
+  }
+}
+
+function runServer(name) {
+  return withServer(name, (child, d) => {
+    const out = {};
     for (const scenario of Object.keys(SCEN)) {
       if (scenario === 'webhook' && !d.webhook) continue;
       wrk(scenario, d.port, WARM);
@@ -103,25 +147,53 @@ async function runServer(name) {
         errors: w.err_connect + w.err_read + w.err_write + w.err_timeout, non2xx: w.non2xx, requests: w.requests,
       };
     }
-  } finally {
-    // Children first (nginx's workers would outlive a killed master), then the server itself.
-    for (const pid of childrenOf(child.pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-    await new Promise((r) => { if (child.exitCode !== null || child.signalCode !== null) r(); else { child.on('exit', r); child.kill('SIGKILL'); } });
-    d.cleanup?.();
-  }
-  return out;
+    return out;
+  });
 }
 
+/** Latency at each of FIXED_RATES (GET pixel, open loop), in a fresh server process. */
+function runFixed(name) {
+  return withServer(name, (_child, d) => {
+    const out = {};
+    for (const rate of FIXED_RATES) {
+      const r = spawnSync('taskset', ['-c', LOAD_CPUS, process.execPath, path.join(__dirname, 'fixed-rate.js'), String(d.port), String(rate), String(FIXED_DUR), '64', '2'], { encoding: 'utf8', timeout: (FIXED_DUR + 30) * 1000 });
+      const line = r.stdout.trim().split('\n').pop() ?? '';
+      if (r.status !== 0 || !line.startsWith('{')) throw new Error(`fixed-rate ${name} ${rate}/s failed: ${r.stderr}`);
+      out[rate] = JSON.parse(line);
+    }
+    return out;
+  });
+}
 
 async function main() {
   const runs = [];
   const started = new Date();
+  await startS3();
   for (let rep = 1; rep <= REPS; rep++) {
     // Interleaved: every server once per repetition, the order rotated.
     const order = SERVERS.map((_, i) => SERVERS[(i + rep - 1) % SERVERS.length]);
     for (const name of order) {
       process.stderr.write(`rep ${rep}/${REPS} ${name}\n`);
       runs.push({ rep, server: name, results: await runServer(name) });
+    }
+  }
+  const fixedRuns = [];
+  if (FIXED_RATES.length > 0) {
+    for (let rep = 1; rep <= REPS; rep++) {
+      const order = FIXED_SERVERS.map((_, i) => FIXED_SERVERS[(i + rep - 1) % FIXED_SERVERS.length]);
+      for (const name of order) {
+        process.stderr.write(`fixed rate, rep ${rep}/${REPS} ${name}\n`);
+        fixedRuns.push({ rep, server: name, results: await runFixed(name) });
+      }
+    }
+  }
+  const fixed = [];
+  for (const server of FIXED_SERVERS) {
+    for (const rate of FIXED_RATES) {
+      const rs = fixedRuns.filter((r) => r.server === server).map((r) => r.results[rate]);
+      if (rs.length === 0) continue;
+      const m = (k) => median(rs.map((r) => r[k]));
+      fixed.push({ server, rate, p50_ms: m('p50'), p99_ms: m('p99'), p999_ms: m('p999'), max_ms: m('max'), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.unanswered, 0), p99_all: rs.map((r) => r.p99) });
     }
   }
   const table = [];
@@ -145,11 +217,28 @@ async function main() {
       return `| ${LABEL[r.server] ?? r.server} | ${r.scenario} | ${fmt(r.rps)} | ${n ? fmt(r.rps / n.rps, 2) : '–'} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${fmt(r.p999_ms, 2)} | ${fmt(r.cpu_s_per_100k, 2)} | ${fmt(r.peak_rss_mib)} | ${r.non2xx} | ${r.errors} | ${r.rps_all.join(', ')} |`;
     }),
   ];
+  if (fixed.length > 0) {
+    const nginxAt = (rate) => fixed.find((r) => r.server === 'nginx' && r.rate === rate);
+    lines.push(
+      '',
+      `Latency at the same offered load: bench/fixed-rate.js (open loop, GET pixel, 64 connections, latency from each request's due time), ${FIXED_DUR} s after 2 s of warm-up, a fresh server process per run; medians of ${REPS}.`,
+      '',
+      '| server | offered req/s | p50 ms | p99 ms | p99 × nginx | p99.9 ms | max ms | non-2xx | errors + unanswered | p99 per rep |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...fixed.map((r) => {
+        const n = nginxAt(r.rate);
+        return `| ${LABEL[r.server] ?? r.server} | ${fmt(r.rate)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${n ? fmt(r.p99_ms / n.p99_ms, 1) : '–'} | ${fmt(r.p999_ms, 2)} | ${fmt(r.max_ms, 2)} | ${r.non2xx} | ${r.errors} | ${r.p99_all.join(', ')} |`;
+      }),
+    );
+  }
+  lines.push('', S3_MODE === 'remote'
+    ? 'Sluice shipped to s3rver in a process of its own on CPU 1 (files in tmpfs), as to a remote S3.'
+    : 'Sluice shipped to the embedded S3 (s3rver in its shipper thread, on CPU 0).');
   const md = lines.join('\n');
   console.log(md);
   const outJson = path.join(ROOT, 'bench', 'results', `run-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(outJson), { recursive: true });
-  fs.writeFileSync(outJson, JSON.stringify({ started, machine, DUR, WARM, REPS, SERVERS, table, runs }, null, 1));
+  fs.writeFileSync(outJson, JSON.stringify({ started, machine, DUR, WARM, REPS, SERVERS, S3: S3_MODE, FIXED_RATES, FIXED_DUR, table, runs, fixed, fixedRuns }, null, 1));
   console.log(`\nraw: ${path.relative(ROOT, outJson)}`);
   if (WRITE) {
     const results = path.join(ROOT, 'bench', 'RESULTS.md');
@@ -157,7 +246,12 @@ async function main() {
     fs.writeFileSync(results, `${head}<!-- table -->\n${md}\n\nRaw results: \`${path.relative(ROOT, outJson)}\`.\n`);
     console.log('wrote bench/RESULTS.md');
   }
+}
+
+function stopS3() {
+  if (s3Process !== null && s3Process.exitCode === null) s3Process.kill('SIGKILL');
+  fs.rmSync(S3_DIR, { recursive: true, force: true });
   fs.rmSync(WORK, { recursive: true, force: true });
 }
 
-main().catch((e) => { console.error(e); fs.rmSync(WORK, { recursive: true, force: true }); process.exit(1); });
+main().then(stopS3, (e) => { console.error(e); stopS3(); process.exit(1); });
