@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FRESH_SPARE, HEADER_BYTES, type SegmentHeader, segmentFileName, writeHeader } from './segment-format';
+import { mapSegmentFile } from './segment-writer';
 
 /**
  * Zeros go out 16 KiB per write on purpose. The page cache sizes its folios after the write that
@@ -111,7 +112,7 @@ parentPort.on('message', (m) => {
 
 /**
  * A spare segment: zero-filled, its header written, named and synced once ready. `map` is its
- * mapping when recycled.
+ * mapping: a recycled spare keeps the one it had; the spares made at start are mapped then.
  */
 export interface Spare {
   /** The segment's file once ready. */
@@ -119,6 +120,8 @@ export interface Spare {
   /** The segment it becomes (its header says so). */
   header: SegmentHeader;
   map: Buffer | null;
+  /** A shipped segment's file prepared again (these are bounded by `maxRecycled`). */
+  recycled: boolean;
 }
 
 /** A spare being prepared: written at `tmpPath`, renamed to `spare.path` when ready. */
@@ -149,13 +152,20 @@ export class Preallocator {
 
   /**
    * At start, before anything is served: starts the worker thread (it boots meanwhile) and
-   * prepares a fresh spare synchronously.
+   * prepares a fresh spare synchronously, mapped already: mapping takes 3-8 ms, and a new mapping
+   * (V8 external memory) starts a garbage collection, which the first roll then does not pay.
    */
   fillNowSync(): void {
     this.fillWorker();
     // Nothing is served yet, so no sync waits behind this one: one sync at the end.
     const { spare, request } = this.request(join(this.dir, FRESH_SPARE), null, true, Number.POSITIVE_INFINITY);
     prepareSpareSync(fs, request);
+    const fd = fs.openSync(spare.path, 'r+');
+    try {
+      spare.map = mapSegmentFile(fd, this.size);
+    } finally {
+      fs.closeSync(fd);
+    }
     this.ready.push(spare);
   }
 
@@ -205,8 +215,8 @@ export class Preallocator {
   /** Recycled spares kept (ready or being filled). */
   private recycledCount(): number {
     let n = 0;
-    for (const s of this.ready) if (s.map !== null) n++;
-    for (const f of this.filling.values()) if (f.spare.map !== null) n++;
+    for (const s of this.ready) if (s.recycled) n++;
+    for (const f of this.filling.values()) if (f.spare.recycled) n++;
     return n;
   }
 
@@ -216,7 +226,7 @@ export class Preallocator {
     assert(header.capacity === this.size, 'a spare is as large as the segments');
     const headerBytes = Buffer.alloc(HEADER_BYTES);
     writeHeader(headerBytes, header);
-    const spare: Spare = { path: join(this.dir, segmentFileName(header.seq)), header, map };
+    const spare: Spare = { path: join(this.dir, segmentFileName(header.seq)), header, map, recycled: map !== null };
     return {
       spare,
       request: { path: tmpPath, finalPath: spare.path, dir: this.dir, size: this.size, chunk: ZERO_CHUNK_BYTES, syncEvery, create, header: headerBytes },

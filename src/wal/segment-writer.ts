@@ -10,6 +10,11 @@ import {
   type SegmentFooter, type SegmentHeader, writeFrame, writeHeader,
 } from './segment-format';
 
+/** Maps a segment file (MAP_SHARED, read and write), sequential access advised. */
+export function mapSegmentFile(fd: number, capacity: number): Buffer {
+  return mmap.map(capacity, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_SHARED, fd, 0, mmap.MADV_SEQUENTIAL);
+}
+
 export class SegmentWriter {
   readonly fd: number;
   private map: Buffer | null;
@@ -27,7 +32,7 @@ export class SegmentWriter {
   constructor(readonly path: string, readonly header: SegmentHeader, map: Buffer | null = null) {
     this.fd = openSync(path, 'r+');
     if (map !== null && map.length !== header.capacity) throw new Error(`mapping of ${map.length} bytes for a segment of ${header.capacity}`);
-    this.map = map ?? mmap.map(header.capacity, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_SHARED, this.fd, 0, mmap.MADV_SEQUENTIAL);
+    this.map = map ?? mapSegmentFile(this.fd, header.capacity);
     writeHeader(this.map, header);
   }
 
