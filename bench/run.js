@@ -124,6 +124,7 @@ async function withServer(name, fn) {
   try {
     return await fn(child, d);
   } finally {
+    if (process.env.BENCH_LOGS) fs.appendFileSync(path.join(process.env.BENCH_LOGS, `${name}.log`), err);
     // Children first (nginx's workers would outlive a killed master), then the server itself.
     for (const pid of childrenOf(child.pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     await new Promise((r) => { if (child.exitCode !== null || child.signalCode !== null) r(); else { child.on('exit', r); child.kill('SIGKILL'); } });

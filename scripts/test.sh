@@ -25,7 +25,13 @@ fi
 npm run -s build
 npx tsc -p tsconfig.test.json   # the tests type-check too
 node scripts/gen-test-thrift.js >/dev/null
-if (($#)); then exec npx tap "$@"; fi
+# Every temporary directory of the run (the tests' WAL directories, the servers' data, the S3
+# buckets) goes under one directory, removed afterwards: left behind, they added up to GBs per run,
+# and a full disk made later collectors refuse events (wal.minFreeBytes).
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-test-run-XXXXXX")
+trap 'rm -rf "$run_tmp" || true' EXIT
+export TMPDIR="$run_tmp"
+if (($#)); then npx tap "$@"; exit; fi
 # The whole suite: afterwards, the reliability scenarios' figures as a report (and a failure if a
 # scenario was not run or lost, duplicated or crashed). docs/RELIABILITY.md is npm run reliability's.
 rm -rf test/artifacts/reliability
