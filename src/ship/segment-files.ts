@@ -4,7 +4,7 @@
  * one base64 record per line; bad rows as gzip JSON lines. Every CRC is checked while reading.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeBlock, RECORDS_PER_BLOCK } from '../lzo/elephant-bird';
@@ -52,8 +52,12 @@ class HashingFile {
     this.bytes += chunk.length;
   }
 
+  /**
+   * Not synced: these are scratch files, uploaded and deleted within seconds (the WAL keeps the
+   * segment until S3 confirms it). A sync wrote each segment's 20-30 MB of LZO to the WAL's disk,
+   * and the WAL's own fdatasyncs (the acknowledgements) queued behind it.
+   */
   close(): LocalFile {
-    fsyncSync(this.fd);
     closeSync(this.fd);
     return { path: this.path, bytes: this.bytes, md5: this.hash.digest('hex') };
   }
