@@ -8,6 +8,7 @@ import { recoverWal } from '../src/wal/recovery';
 import { FrameKind, HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_NAME, segmentFileName } from '../src/wal/segment-format';
 import { scanSegmentFile } from '../src/wal/segment-scanner';
 import { SegmentWriter } from '../src/wal/segment-writer';
+import { waitFor } from './helpers/wait';
 import { openWal, put, quietLog, record, tempDir } from './helpers/wal';
 
 const segments = (dir: string): string[] => readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
@@ -84,7 +85,7 @@ t.test('the next segment waits named, headed and synced, so a roll renames nothi
   t.ok(allRecords(dir).length > 0, 'records are stored');
   // A crash now (a copy of the directory): the spare that waits for the next roll is a segment
   // without records, which recovery removes; nothing is quarantined or lost.
-  for (let i = 0; i < 400 && segments(dir).length < 3; i++) await new Promise((res) => setTimeout(res, 5));
+  await waitFor('the next spare', async () => (segments(dir).length >= 3 ? true : null), 2000, 5);
   const copy = tempDir();
   for (const name of readdirSync(dir)) if (name !== 'quarantine') copyFileSync(join(dir, name), join(copy, name));
   const waiting = segments(copy).at(-1)!;
@@ -275,7 +276,7 @@ t.test('shipped segments are recycled as spares, at most recycleSegments, and ne
   t.equal(wal.counters.segmentsRecycled, 2, 'two of the released segments kept as spares');
   t.equal(namesOf(dir, inodes).length, 2, 'the others are deleted');
   // Once prepared again, a recycled file waits under the name of the segment it becomes next.
-  for (let i = 0; i < 400 && readdirSync(dir).some((x) => x.endsWith('.tmp')); i++) await new Promise((res) => setTimeout(res, 5));
+  await waitFor('the recycled spares', async () => (readdirSync(dir).some((x) => x.endsWith('.tmp')) ? null : true), 2000, 5);
   const kept = namesOf(dir, inodes);
   t.ok(kept.every((x) => SEGMENT_NAME.test(x)), `ready under segment names (${kept.join(', ')})`);
   for (const x of kept) {

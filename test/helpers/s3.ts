@@ -69,12 +69,4 @@ export function shipEnv(s3: { endpoint: string }, intervalSeconds = 2): Record<s
   return { ...S3_ENV, SLUICE_S3_ENDPOINT: s3.endpoint, SLUICE_S3_BUCKET: BUCKET, SLUICE_SHIP_INTERVAL_S: String(intervalSeconds) };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null>, ms = 30_000, every = 200): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v !== null) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
+export { waitFor } from './wait';
