@@ -243,16 +243,21 @@ export class WriteAheadLog implements RecordSink {
     if (old.records === 0 || !this.prealloc.available) return false;
     this.seal(old);
     this.active = this.openSegment(this.prealloc.take());
-    // The next spare is written only once the roll's sync is done. That sync truncates the sealed
-    // segment, which commits the file system journal, and (ext4 data=ordered) a journal commit
-    // first writes out the data of newly allocated blocks: a spare being written meanwhile held
-    // the sync (and the acks behind it) for up to 40 ms.
+    // The next spare is written only once the roll's sync is done. That sync makes the sealed
+    // segment's truncation durable, which commits the file system journal, and (ext4 data=ordered)
+    // a journal commit first writes out the data of newly allocated blocks: a spare being written
+    // meanwhile held the sync (and the acks behind it) for up to 40 ms.
     this.rollSyncing = true;
     void this.commit.flush().finally(() => {
       this.rollSyncing = false;
-      if (!this.closing) this.prealloc.ensure();
+      this.ensureSpare();
     });
     return true;
+  }
+
+  /** Starts preparing the next spare when none is on its way, unless a roll's sync is running. */
+  private ensureSpare(): void {
+    if (!this.rollSyncing && !this.closing) this.prealloc.ensure();
   }
 
   /** Seals a segment: once its footer is synced it joins the sealed list and the listeners hear of it. */
@@ -275,7 +280,7 @@ export class WriteAheadLog implements RecordSink {
   private check(): void {
     if (this.closing) return;
     if (this.active.records > 0 && performance.now() - this.activeFirstMono >= this.opts.maxSegmentAgeMs) this.roll();
-    if (!this.rollSyncing) this.prealloc.ensure();
+    this.ensureSpare();
     statfs(this.opts.dir, (err, s) => {
       if (err === null) this.freeBytes = Number(s.bavail) * Number(s.bsize);
     });
