@@ -5,9 +5,11 @@ import { copyFileSync, readdirSync, readFileSync, statSync, truncateSync, writeF
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { recoverWal } from '../src/wal/recovery';
-import { FrameKind, HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_NAME, segmentFileName } from '../src/wal/segment-format';
+import { crc32c } from '@node-rs/crc32';
+import { crc32cWord, FrameKind, HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_NAME, segmentFileName } from '../src/wal/segment-format';
 import { scanSegmentFile } from '../src/wal/segment-scanner';
 import { SegmentWriter } from '../src/wal/segment-writer';
+import { prng } from './helpers/prng';
 import { waitFor } from './helpers/wait';
 import { openWal, put, quietLog, record, tempDir } from './helpers/wal';
 
@@ -29,6 +31,24 @@ function allRecords(dir: string): string[] {
     return scan.records.map((r) => `${r.kind}:${r.payload.toString()}`);
   });
 }
+
+t.test('the footer checksum step is crc32c of the CRC word as 4 little-endian bytes', async (t) => {
+  const r = prng(7);
+  const word = Buffer.alloc(4);
+  const cases: Array<[number, number]> = [[0, 0], [0, 0xffffffff], [0xffffffff, 0], [0xffffffff, 0xffffffff], [1, 0x80000000]];
+  for (let i = 0; i < 2000; i++) cases.push([Math.floor(r() * 2 ** 32), Math.floor(r() * 2 ** 32)]);
+  let mismatches = 0;
+  for (const [state, crc] of cases) {
+    word.writeUInt32LE(crc, 0);
+    if (crc32cWord(state, crc) !== crc32c(word, state)) mismatches++;
+  }
+  t.equal(mismatches, 0, `${cases.length} (state, word) pairs agree with the native crc32c`);
+  // A fold over several words equals one native crc32c over their bytes.
+  const words = [0xdeadbeef, 0x01234567, 0, 0xfedcba98];
+  const bytes = Buffer.alloc(16);
+  words.forEach((w, i) => bytes.writeUInt32LE(w, i * 4));
+  t.equal(words.reduce((s, w) => crc32cWord(s, w), 0), crc32c(bytes));
+});
 
 t.test('append, roll on size, seal on close', async (t) => {
   const dir = tempDir();

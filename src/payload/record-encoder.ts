@@ -32,6 +32,10 @@ function constantField(id: number, text: string): Buffer {
   return b;
 }
 
+/** 1 for each ASCII cookie-octet (RFC 6265), by code. */
+const COOKIE_OCTET = new Uint8Array(0x80);
+for (let c = 0; c < 0x80; c++) COOKIE_OCTET[c] = isCookieOctet(c) ? 1 : 0;
+
 const NAME_CACHE_LIMIT = 4096;
 /** Spare room past the bound: the scratch buffer never grows for ordinary records. */
 const INITIAL_SCRATCH = 64 * 1024;
@@ -132,22 +136,27 @@ export class RecordEncoder {
     let p = first;
     let partStart = p;
     let valid = true;
-    for (let i = 0; i <= value.length; i++) {
-      const c = i === value.length ? 0x3b : value.charCodeAt(i);
-      if (c === 0x20) continue;
-      if (c === 0x3b) {
-        // End of a part: keep it (with its separator) when non-empty and valid, else drop it.
-        if (!valid || p === partStart) p = partStart;
-        else if (i < value.length) buf[p++] = 0x3b;
-        partStart = p;
-        valid = true;
+    const n = value.length;
+    for (let i = 0; i < n; i++) {
+      const c = value.charCodeAt(i);
+      // Most characters are cookie-octets: one table load decides them.
+      if (c < 0x80 && COOKIE_OCTET[c] === 1) {
+        if (valid) buf[p++] = c;
         continue;
       }
-      if (!valid) continue;
-      if (!isCookieOctet(c)) { valid = false; continue; }
-      buf[p++] = c;
+      if (c === 0x20) continue;
+      if (c !== 0x3b) {
+        valid = false;
+        continue;
+      }
+      // End of a part: keep it (with its separator) when non-empty and valid, else drop it.
+      if (!valid || p === partStart) p = partStart;
+      else buf[p++] = 0x3b;
+      partStart = p;
+      valid = true;
     }
-    // A trailing separator came from a kept part followed only by dropped ones.
+    // The last part, then a trailing separator left by a kept part followed only by dropped ones.
+    if (!valid) p = partStart;
     if (p > first && buf[p - 1] === 0x3b) p--;
     if (p === first) return off;
     buf.writeUInt32BE(p - start, off);
