@@ -8,7 +8,8 @@
 //
 // Then, for uws, nginx, node and sluice, in fresh processes: latency at the same offered load
 // (bench/fixed-rate.js, open loop, FIXED_RATES requests/s for FIXED_DUR s after 2 s of warm-up),
-// the figure the issue's p99 target compares. FIXED_RATES="" skips it.
+// the figure the issue's p99 target compares. FIXED_RATES="" skips it. With them comes the floor
+// that fsync acknowledgements alone put under any p99 on this disk (bench/sync-floor.js).
 //
 // Sluice ships to an S3 of its own process (s3rver, nice 19 on the load generator's core, its files
 // in /dev/shm): in production S3 is remote, and its work (HTTP parsing, MD5, writing the objects to
@@ -104,6 +105,7 @@ const DEFS = {
 };
 const LABEL = {
   uws: 'uWS ceiling (anchor A)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none',
+  floor: 'fdatasync floor (disk only: bench/sync-floor.js)',
   'sluice-1t-2c': 'Sluice, 1 HTTP thread, cores 0-1 (shared with wrk)', 'sluice-2t-2c': 'Sluice, 2 HTTP threads (wal.shards 2), cores 0-1 (shared with wrk)',
 };
 const SCEN = { get: { lua: 'get.lua', path: '/i' }, post: { lua: 'post.lua', path: '/com.snowplowanalytics.snowplow/tp2' }, webhook: { lua: 'webhook.lua', path: '/com.mailgun/v1' } };
@@ -196,6 +198,17 @@ async function main() {
       if (rs.length === 0) continue;
       const m = (k) => median(rs.map((r) => r[k]));
       fixed.push({ server, rate, p50_ms: m('p50'), p99_ms: m('p99'), p999_ms: m('p999'), max_ms: m('max'), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.unanswered, 0), p99_all: rs.map((r) => r.p99) });
+    }
+  }
+  if (FIXED_RATES.length > 0) {
+    // What fsync acknowledgements alone cost at these rates on the WAL's disk (no HTTP, no CPU
+    // contention): the floor under Sluice's p99 rows.
+    const r = spawnSync('taskset', ['-c', process.env.SERVER_CPUS ?? '0', process.execPath, path.join(__dirname, 'sync-floor.js'), path.join(WORK, 'sync-floor'), '20000', FIXED_RATES.join(' ')], { encoding: 'utf8', timeout: 300_000 });
+    if (r.status !== 0) throw new Error(`sync-floor failed: ${r.stderr}`);
+    const floor = JSON.parse(r.stdout);
+    for (const rate of FIXED_RATES) {
+      const f = floor.floor[rate];
+      fixed.push({ server: 'floor', rate, p50_ms: f.p50, p99_ms: f.p99, p999_ms: f.p999, max_ms: f.max, non2xx: 0, errors: 0, p99_all: [f.p99] });
     }
   }
   const table = [];
