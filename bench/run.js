@@ -115,11 +115,27 @@ function wrk(scenario, port, seconds) {
   return parseWrk(spawnSync('taskset', ['-c', LOAD_CPUS, 'wrk', '-t1', '-c64', `-d${seconds}s`, '--timeout', '5s', '-s', path.join(__dirname, 'wrk', s.lua), `http://127.0.0.1:${port}${s.path}`], { cwd: ANCH, encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_WRK: path.join(__dirname, 'wrk') } }));
 }
 
+/** The server running now (stopped on SIGINT/SIGTERM with the S3 process and the work files). */
+let running = null;
+function killTree(child) {
+  // Children first (nginx's workers would outlive a killed master), then the server itself.
+  for (const pid of childrenOf(child.pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (running !== null) killTree(running);
+    stopS3();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
 /** Starts server `name` pinned, runs `fn(child, def)`, then stops it and everything it started. */
 async function withServer(name, fn) {
   const d = DEFS[name];
   if (!(await portFree(d.port))) throw new Error(`port ${d.port} is busy`);
   const child = spawn('taskset', ['-c', d.cpus ?? process.env.SERVER_CPUS ?? '0', ...d.cmd], { cwd: ANCH, env: { ...process.env, ...d.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  running = child;
   let err = '';
   child.stderr.on('data', (b) => { err += b; });
   await waitPort(d.port, 20000).catch((e) => { child.kill('SIGKILL'); throw new Error(`${name}: ${e.message}\n${err}`); });
@@ -128,9 +144,9 @@ async function withServer(name, fn) {
     return await fn(child, d);
   } finally {
     if (process.env.BENCH_LOGS) fs.appendFileSync(path.join(process.env.BENCH_LOGS, `${name}.log`), err);
-    // Children first (nginx's workers would outlive a killed master), then the server itself.
-    for (const pid of childrenOf(child.pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-    await new Promise((r) => { if (child.exitCode !== null || child.signalCode !== null) r(); else { child.on('exit', r); child.kill('SIGKILL'); } });
+    killTree(child);
+    await new Promise((r) => { if (child.exitCode !== null || child.signalCode !== null) r(); else child.on('exit', r); });
+    running = null;
     d.cleanup?.();
   }
 }
