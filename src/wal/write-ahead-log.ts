@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { basename, join } from 'node:path';
 import type { Durability } from '../config/types';
 import { GroupCommit, type SyncListener } from './group-commit';
-import { Preallocator, type Spare } from './preallocator';
+import { Preallocator, type Spare, spareFillPace } from './preallocator';
 import type { CommitWaiter, RecordSink } from './record-sink';
 import { type EventTimeOf, recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
 import { FrameKind, type SegmentHeader } from './segment-format';
@@ -72,6 +72,10 @@ export class WriteAheadLog implements RecordSink {
   private readonly timer: NodeJS.Timeout;
   private freeBytes = Number.POSITIVE_INFINITY;
   private activeFirstMono = 0;
+  /** Bytes appended since start, and at the last check (for the append rate that paces spares). */
+  private appendedBytes = 0;
+  private checkedBytes = 0;
+  private checkedAt = performance.now();
   private failure: Error | null = null;
   private closing = false;
   /** A roll's sync is running; the next spare waits for it (see roll). */
@@ -225,6 +229,7 @@ export class WriteAheadLog implements RecordSink {
     const now = Date.now();
     const seg = this.active;
     if (seg.records === 0) this.activeFirstMono = t0;
+    this.appendedBytes += bytes;
     for (const r of good) seg.append(FrameKind.Good, r, now);
     for (const r of bad) seg.append(FrameKind.Bad, r, now);
     this.opts.observer?.appended(good.length, bad.length, bytes, (performance.now() - t0) * 1000);
@@ -279,11 +284,29 @@ export class WriteAheadLog implements RecordSink {
 
   private check(): void {
     if (this.closing) return;
-    if (this.active.records > 0 && performance.now() - this.activeFirstMono >= this.opts.maxSegmentAgeMs) this.roll();
+    const now = performance.now();
+    if (this.active.records > 0 && now - this.activeFirstMono >= this.opts.maxSegmentAgeMs) this.roll();
+    this.paceSpares(now);
     this.ensureSpare();
     statfs(this.opts.dir, (err, s) => {
       if (err === null) this.freeBytes = Number(s.bavail) * Number(s.bsize);
     });
+  }
+
+  /** Sets the pace of spare writing from the append rate since the last check and the roll ahead. */
+  private paceSpares(now: number): void {
+    const seconds = (now - this.checkedAt) / 1000;
+    if (seconds <= 0) return;
+    const rate = (this.appendedBytes - this.checkedBytes) / seconds;
+    this.checkedAt = now;
+    this.checkedBytes = this.appendedBytes;
+    const seg = this.active;
+    const age = seg.records > 0 ? (now - this.activeFirstMono) / this.opts.maxSegmentAgeMs : 0;
+    this.prealloc.setPace(spareFillPace({
+      appendBytesPerSecond: rate,
+      spareReady: this.prealloc.available,
+      openSegmentProgress: Math.max(seg.size / this.opts.segmentBytes, age),
+    }));
   }
 
   /** Seals the open segment (an empty one is removed), syncs everything and closes. */
