@@ -30,7 +30,9 @@ t.test('a full disk gives 503s, no corruption, and recovery when space returns',
   const walDir = join(mnt, 'wal');
   const s = await startServer({
     env: { SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(4 * 1024 * 1024) },
-    config: { wal: { minFreeBytes: 0, maxRecordBytes: 100_000 }, collector: { networking: { dropPayloadSize: 65536, maxPayloadSize: 65536 } } },
+    // No shipping: a shipped segment would leave the WAL (its events in S3, not checked here), and
+    // its file, recycled in place, would make a spare without new blocks: the disk would not stay full.
+    config: { wal: { minFreeBytes: 0, maxRecordBytes: 100_000 }, ship: { enabled: false }, collector: { networking: { dropPayloadSize: 65536, maxPayloadSize: 65536 } } },
   });
   t.teardown(() => s.stop());
   // Fill the filesystem to the last block, then give back 3 MiB: less than a segment and its spare.
