@@ -313,6 +313,13 @@ t.test('shipped segments are recycled as spares, at most recycleSegments, and ne
   for (let i = 0; i < 2000 && !openIsRecycled(); i++) await write(1, 300);
   t.ok(openIsRecycled(), 'a recycled file became the open segment');
   await write(5, 300);
+  // A recycled file is not zero-filled again: its old frames stay behind the end marker.
+  const openName = segments(dir).at(-1)!;
+  const openScan = scanSegmentFile(join(dir, openName));
+  if (typeof openScan === 'string') throw new Error(openScan);
+  const behind = readFileSync(join(dir, openName)).subarray(openScan.validEnd);
+  t.ok(behind.subarray(0, FRAME_HEADER_BYTES).every((b) => b === 0), 'an end marker follows the last record');
+  t.ok(behind.subarray(FRAME_HEADER_BYTES).some((b) => b !== 0), 'and old bytes of the file\'s earlier life lie behind it');
   // A crash now: the open segment as it is on disk must hold only its own records, not the
   // larger frames its file held before.
   const copy = tempDir();
@@ -328,7 +335,7 @@ t.test('shipped segments are recycled as spares, at most recycleSegments, and ne
   t.same(allRecords(dir), written, 'every record once, in order; nothing from the files\' earlier lives');
   const crashed = openWal(copy);
   t.equal(crashed.recovery.recovered.length, 1, 'the open segment of the copy is recovered');
-  t.equal(crashed.recovery.recovered[0]!.cutAt, null, 'its data ends cleanly (zeros after it)');
+  t.equal(crashed.recovery.recovered[0]!.cutAt, null, 'its data ends cleanly (at its end marker)');
   t.equal(crashed.recovery.quarantined.length, 0, 'nothing quarantined');
   await crashed.close();
   t.same(allRecords(copy), atCrash, 'the crash copy recovers exactly the records written before it');

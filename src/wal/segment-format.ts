@@ -17,8 +17,10 @@
  *     4  4  length of the payload (> 0)
  *     8  1  kind: 1 good record, 2 bad row, 255 footer
  *     9  …  payload
- *   a frame whose length word is 0 ends the data of an open segment (the file is preallocated with
- *   zeros); a sealed segment ends with a footer frame and the file is truncated right after it:
+ *   an end marker (a frame header of 9 zero bytes) ends the data of an open segment: every append
+ *   writes one right after its frame, so it is synced with the frame. After it a fresh file holds
+ *   zeros and a recycled one the frames of its earlier life, never read: the scan stops at the
+ *   marker. A sealed segment ends with a footer frame and the file is truncated right after it:
  *   footer payload (36 bytes): record count u64, record frame bytes u64, checksum u32 (CRC32C over
  *   the CRC words of every record frame, in order), first and last append time u64 (ms).
  */
@@ -89,6 +91,11 @@ export function readHeader(buf: Buffer): SegmentHeader | string {
     createdMs: Number(buf.readBigUInt64LE(40)),
     capacity: Number(buf.readBigUInt64LE(48)),
   };
+}
+
+/** Writes the end marker (FRAME_HEADER_BYTES zeros) at `off`: the data ends there for now. */
+export function writeEndMarker(buf: Buffer, off: number): void {
+  for (let i = 0; i < FRAME_HEADER_BYTES; i++) buf[off + i] = 0;
 }
 
 /** Writes one frame at `off`; returns the frame's CRC. */

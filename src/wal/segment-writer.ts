@@ -7,7 +7,7 @@ import mmap from '@riaskov/mmap-io';
 import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import {
   FOOTER_FRAME_BYTES, FooterAccumulator, FRAME_HEADER_BYTES, FrameKind, footerPayload, HEADER_BYTES,
-  type SegmentFooter, type SegmentHeader, writeFrame, writeHeader,
+  type SegmentFooter, type SegmentHeader, writeEndMarker, writeFrame, writeHeader,
 } from './segment-format';
 
 /** Maps a segment file (MAP_SHARED, read and write), sequential access advised. */
@@ -26,14 +26,16 @@ export class SegmentWriter {
   private sealedMap: Buffer | null = null;
 
   /**
-   * Opens a zero-filled preallocated file of `header.capacity` bytes and writes the header.
-   * `map`: the file's existing mapping (a recycled spare), else the file is mapped now.
+   * Opens a preallocated file of `header.capacity` bytes (a spare: blocks allocated) and writes
+   * the header and the end marker after it. `map`: the file's existing mapping (a recycled spare),
+   * else the file is mapped now.
    */
   constructor(readonly path: string, readonly header: SegmentHeader, map: Buffer | null = null) {
     this.fd = openSync(path, 'r+');
     if (map !== null && map.length !== header.capacity) throw new Error(`mapping of ${map.length} bytes for a segment of ${header.capacity}`);
     this.map = map ?? mapSegmentFile(this.fd, header.capacity);
     writeHeader(this.map, header);
+    writeEndMarker(this.map, HEADER_BYTES);
   }
 
   get seq(): number {
@@ -74,6 +76,8 @@ export class SegmentWriter {
     const crc = writeFrame(map, this.offset, kind, payload);
     const frameBytes = FRAME_HEADER_BYTES + payload.length;
     this.offset += frameBytes;
+    // fits() keeps room for the footer, so the marker fits too.
+    writeEndMarker(map, this.offset);
     this.acc.add(crc, frameBytes, nowMs);
   }
 
@@ -100,7 +104,7 @@ export class SegmentWriter {
   }
 
   /**
-   * The sealed segment's mapping, for reuse once the file is zero-filled again; null before
+   * The sealed segment's mapping, for reuse once the file is a spare again; null before
    * sealing or when already taken. It must not be touched while the file is truncated.
    */
   detachMapping(): Buffer | null {

@@ -27,7 +27,7 @@ export interface WalOptions {
   maxUnshippedBytes: number;
   minFreeBytes: number;
   maxSyncLatencyMs: number;
-  /** Shipped segment files kept as spares at most (zero-filled again, their mapping reused). */
+  /** Shipped segment files kept as spares at most (reused in place with their mapping). */
   recycleSegments: number;
   /** Fault injection (tests): delay before each sync, read at every sync. */
   syncDelayMs?: () => number;
