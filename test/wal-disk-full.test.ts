@@ -1,6 +1,7 @@
 // Disk full on a real (loop-mounted ext4) filesystem: the collector answers 503 instead of taking
 // events it cannot store, no segment is corrupt, /health says why, and traffic is accepted again
-// once space returns. Needs root (CI runs as root); skipped otherwise.
+// once space returns; with shipping, the files of shipped segments come back as spares in place
+// and carry the traffic on the full disk. Needs root (CI runs as root); skipped otherwise.
 import t from 'tap';
 import { peakRss, recordScenario } from './helpers/reliability';
 import { execFileSync } from 'node:child_process';
@@ -12,10 +13,13 @@ import { startServer, walPayloads } from './helpers/server';
 import { scanSegmentFile } from '../src/wal/segment-scanner';
 import { FrameKind, SEGMENT_NAME } from '../src/wal/segment-format';
 import { decodeRecord } from './helpers/records';
+import { lzopDecompress, parseBlocks } from './helpers/lzo-read';
+import { shipEnv, startS3 } from './helpers/s3';
 
 const isRoot = process.getuid?.() === 0;
 
-t.test('a full disk gives 503s, no corruption, and recovery when space returns', { skip: isRoot ? false : 'needs root to loop-mount a small filesystem' }, async (t) => {
+/** A 48 MiB ext4 filesystem loop-mounted for the test; unmounted and removed at its end. */
+function smallDisk(t: { teardown(fn: () => unknown): void }): string {
   const base = mkdtempSync(join(tmpdir(), 'sluice-full-'));
   const img = join(base, 'disk.img');
   const mnt = join(base, 'mnt');
@@ -27,6 +31,28 @@ t.test('a full disk gives 503s, no corruption, and recovery when space returns',
     try { execFileSync('umount', [mnt]); } catch { /* already gone */ }
     rmSync(base, { recursive: true, force: true });
   });
+  return mnt;
+}
+
+/** Fills the filesystem of `dir` to the last block, then gives back `leave` bytes. */
+function fillDisk(dir: string, leave: number): string {
+  const filler = join(dir, 'filler');
+  const fd = openSync(filler, 'w');
+  const chunk = Buffer.alloc(1024 * 1024);
+  let size = 0;
+  try {
+    for (;;) size += writeSync(fd, chunk);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  } finally {
+    ftruncateSync(fd, Math.max(0, size - leave));
+    closeSync(fd);
+  }
+  return filler;
+}
+
+t.test('a full disk gives 503s, no corruption, and recovery when space returns', { skip: isRoot ? false : 'needs root to loop-mount a small filesystem' }, async (t) => {
+  const mnt = smallDisk(t);
   const walDir = join(mnt, 'wal');
   const s = await startServer({
     env: { SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(4 * 1024 * 1024) },
@@ -36,17 +62,7 @@ t.test('a full disk gives 503s, no corruption, and recovery when space returns',
   });
   t.teardown(() => s.stop());
   // Fill the filesystem to the last block, then give back 3 MiB: less than a segment and its spare.
-  const filler = join(mnt, 'filler');
-  const fd = openSync(filler, 'w');
-  const chunk = Buffer.alloc(1024 * 1024);
-  let size = 0;
-  try {
-    for (;;) size += writeSync(fd, chunk);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  }
-  ftruncateSync(fd, Math.max(0, size - 3 * 1024 * 1024));
-  closeSync(fd);
+  const filler = fillDisk(mnt, 3 * 1024 * 1024);
 
   const body = 'x'.repeat(2000);
   const acked: number[] = [];
@@ -102,4 +118,47 @@ t.test('free disk under the floor gives 503', async (t) => {
   t.equal(h.status, 503);
   t.match(h.text, /free disk \d+ bytes is below the floor/);
   t.equal(s.records().length, 0, 'nothing stored');
+});
+
+t.test('with shipping, shipped segment files become spares in place and carry the traffic on a full disk', { skip: isRoot ? false : 'needs root to loop-mount a small filesystem' }, async (t) => {
+  const mnt = smallDisk(t);
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  const s = await startServer({
+    env: { ...shipEnv(s3, 60), SLUICE_WAL_DIR: join(mnt, 'wal'), SLUICE_WAL_SEGMENT_BYTES: String(4 * 1024 * 1024) },
+    config: { wal: { minFreeBytes: 0, maxRecordBytes: 100_000, recycleSegments: 2 }, collector: { networking: { dropPayloadSize: 65536, maxPayloadSize: 65536 } } },
+  });
+  t.teardown(() => s.stop());
+  // 3 MiB left: a new 4 MiB spare cannot be written, so rolls need the files of shipped segments.
+  fillDisk(mnt, 3 * 1024 * 1024);
+  const body = 'x'.repeat(2000);
+  const events = 6000; // ~12 MiB: three segments of 4 MiB on a disk with 3 MiB free
+  let refused = 0;
+  let acked = 0;
+  const until = Date.now() + 90_000;
+  while (acked < events && Date.now() < until) {
+    const r = await request(s.port, { method: 'POST', path: '/com.acme/v1', body: `${acked}:${body}` });
+    if (r.status === 200) {
+      acked++;
+    } else if (r.status === 503) {
+      refused++; // the same event again, as a tracker would
+      await new Promise((res) => setTimeout(res, 20));
+    } else {
+      t.fail(`unexpected status ${r.status}`);
+      break;
+    }
+  }
+  t.equal(acked, events, `all ${events} events acknowledged on the full disk (${refused} answers 503 on the way)`);
+  const metrics = (await request(s.adminPort!, { path: '/metrics' })).body.toString();
+  const recycled = Number(/^sluice_wal_segments_recycled_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+  t.ok(recycled >= 1, `${recycled} shipped segment files became spares`);
+  // Everything ships on shutdown; then every event is in S3 exactly once.
+  t.equal(await s.stop('SIGTERM'), 0, 'clean shutdown');
+  const ids: number[] = [];
+  for (const o of (await s3.list('raw/')).filter((x) => x.Key!.endsWith('.lzo'))) {
+    for (const r of parseBlocks(lzopDecompress(await s3.get(o.Key!))).records) ids.push(Number(decodeRecord(r).body!.split(':')[0]));
+  }
+  const unique = new Set(ids);
+  t.equal(unique.size, events, `every event is in S3 (${unique.size} of ${events})`);
+  t.equal(ids.length, unique.size, 'none twice');
 });
