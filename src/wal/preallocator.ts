@@ -10,9 +10,9 @@
  * Shipped segments are recycled (at most `maxRecycled` spares at once): only the part cut off
  * when it was sealed is written again (a full segment: almost nothing), and its old frames stay
  * behind the new header's end marker, where no scan reads; the file keeps the memory mapping it
- * had, so a roll maps nothing. A spare is zero-filled only when new. Each new 64 MiB
- * mapping counts as V8 external memory and started a full mark-compact (4-10 ms with the
- * event loop stopped) at every roll; a recycled spare avoids that and the mmap call itself.
+ * had, so a roll maps nothing. A spare is zero-filled only when new. Each new 64 MiB mapping
+ * counts as V8 external memory and started a full mark-compact (4-10 ms with the event loop
+ * stopped) at every roll; a recycled spare avoids that and the mmap call itself.
  *
  * Spares are written by a small worker thread of its own, so the thousands of writes a spare
  * takes cost the event loop nothing, at the pace the WAL sets (spareFillPace): their zeros reach
@@ -89,9 +89,10 @@ interface PrepareRequest {
  * Writes zeros up to `size`, `chunk` bytes per write, syncing every `syncEvery` bytes and keeping
  * to the pace in `pace[0]` (KiB/s, 0 or null: none): from offset 0 in a new file, from where a
  * recycled file was truncated in an old one. Then the segment header and the end marker after
- * it, a sync, the rename to its segment name and a sync of the directory. A roll then only starts writing into a file whose name is already durable, so
- * the first acknowledgement after a roll waits for no directory sync (that sync commits the file
- * system journal: 15-40 ms measured here under load).
+ * it, a sync, the rename to its segment name and a sync of the directory. A roll then only starts
+ * writing into a file whose name is already durable, so the first acknowledgement after a roll
+ * waits for no directory sync (that sync commits the file system journal: 15-40 ms measured here
+ * under load).
  * Self-contained (it only uses its arguments): the worker thread runs its source text.
  */
 export function prepareSpareSync(nodeFs: typeof fs, r: PrepareRequest, pace: Int32Array | null): void {
@@ -154,8 +155,9 @@ parentPort.on('message', (m) => {
 `;
 
 /**
- * A spare segment: its blocks written, its header and end marker too, named and synced once ready. `map` is its
- * mapping: a recycled spare keeps the one it had; the spares made at start are mapped then.
+ * A spare segment: its blocks written, its header and end marker too, named and synced once
+ * ready. `map` is its mapping: a recycled spare keeps the one it had; the spares made at start are
+ * mapped then.
  */
 export interface Spare {
   /** The segment's file once ready. */
