@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Why the WAL's spare segments are zero-filled 16 KiB per write (src/wal/preallocator.ts).
+// Why the WAL's spare segments are zero-filled 4 KiB per write (src/wal/preallocator.ts).
 // For each chunk size: zero-fill a 64 MiB file with writes of that size, fdatasync, map it
 // (MAP_SHARED, as SegmentWriter does), then append 1,500-byte records into the mapping with an
-// fdatasync every 32 records (a group commit) over the first 32 MiB. Prints per chunk size: time
-// to prepare the file, µs per record written into the map (its write faults), µs per sync, the
-// process's minor faults and the bytes the disk was sent per sync (/proc/self/io write_bytes).
+// fdatasync every GROUP records (a group commit; 32 by default) over the first 32 MiB. Prints per
+// chunk size: time to prepare the file, µs per record written into the map (its write faults),
+// µs per sync, the process's minor faults and the bytes the disk was sent per sync
+// (/proc/self/io write_bytes).
 //
 //   node bench/folio-probe.js [dir]        # default: a temporary directory on the WAL's disk
+//   GROUP=1 node bench/folio-probe.js      # a sync per record, as below saturation
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -16,7 +18,7 @@ const mmap = require('@riaskov/mmap-io');
 const DIR = process.argv[2] || fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-folio-'));
 const SIZE = 64 * 1024 * 1024;
 const RECORD = 1500;
-const GROUP = 32;
+const GROUP = Number(process.env.GROUP || 32);
 const CHUNKS = [1024 * 1024, 64 * 1024, 16 * 1024, 4 * 1024];
 
 const writeBytes = () => Number(/write_bytes: (\d+)/.exec(fs.readFileSync('/proc/self/io', 'utf8'))[1]);
