@@ -138,7 +138,7 @@ async function withServer(name, fn) {
   running = child;
   let err = '';
   child.stderr.on('data', (b) => { err += b; });
-  await waitPort(d.port, 20000).catch((e) => { child.kill('SIGKILL'); throw new Error(`${name}: ${e.message}\n${err}`); });
+  await waitPort(d.port, 20000).catch((e) => { killTree(child); running = null; throw new Error(`${name}: ${e.message}\n${err}`); });
   await new Promise((r) => setTimeout(r, name.startsWith('sluice') ? 1500 : 300));
   try {
     return await fn(child, d);
