@@ -14,16 +14,37 @@ import { waitFor } from './helpers/wait';
 import { openWal, put, quietLog, record, tempDir } from './helpers/wal';
 
 const segments = (dir: string): string[] => readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
-/** Names of the files in `dir` that are one of `inodes` (a file renamed meanwhile is skipped). */
-function namesOf(dir: string, inodes: Set<number>): string[] {
-  return readdirSync(dir).filter((n) => {
-    try {
-      return inodes.has(statSync(join(dir, n)).ino);
-    } catch {
-      return false;
-    }
-  });
+/**
+ * A file's identity across renames: its inode number and birth time. The inode number alone
+ * is not enough, since the file system hands a deleted file's number to the next file made
+ * (a new spare), which would then pass for a recycled one.
+ */
+function fileId(path: string): string {
+  const st = statSync(path, { bigint: true });
+  return `${st.ino}:${st.birthtimeNs}`;
 }
+
+/**
+ * Names of the files in `dir` that are one of `ids`. The spare thread renames files while this
+ * looks, so a listing in which a name vanished before its stat is taken again.
+ */
+function namesOf(dir: string, ids: Set<string>): string[] {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const names: string[] = [];
+    let vanished = false;
+    for (const n of readdirSync(dir)) {
+      try {
+        if (ids.has(fileId(join(dir, n)))) names.push(n);
+      } catch {
+        vanished = true;
+        break;
+      }
+    }
+    if (!vanished) return names;
+  }
+  throw new Error(`${dir} kept changing while it was listed`);
+}
+
 function allRecords(dir: string): string[] {
   return segments(dir).flatMap((n) => {
     const scan = scanSegmentFile(join(dir, n));
@@ -291,13 +312,13 @@ t.test('shipped segments are recycled as spares, at most recycleSegments, and ne
   await write(300, 900);
   const first = [...wal.sealedSegments()];
   t.ok(first.length >= 4, `${first.length} segments sealed`);
-  const inodes = new Set(first.map((s) => statSync(s.path).ino));
+  const firstFiles = new Set(first.map((s) => fileId(s.path)));
   for (const s of first) wal.release(s.seq);
   t.equal(wal.counters.segmentsRecycled, 2, 'two of the released segments kept as spares');
-  t.equal(namesOf(dir, inodes).length, 2, 'the others are deleted');
+  t.equal(namesOf(dir, firstFiles).length, 2, 'the others are deleted');
   // Once prepared again, a recycled file waits under the name of the segment it becomes next.
   await waitFor('the recycled spares', async () => (readdirSync(dir).some((x) => x.endsWith('.tmp')) ? null : true), 2000, 5);
-  const kept = namesOf(dir, inodes);
+  const kept = namesOf(dir, firstFiles);
   t.ok(kept.every((x) => SEGMENT_NAME.test(x)), `ready under segment names (${kept.join(', ')})`);
   for (const x of kept) {
     const scan = scanSegmentFile(join(dir, x));
@@ -307,7 +328,7 @@ t.test('shipped segments are recycled as spares, at most recycleSegments, and ne
   written = allRecords(dir);
   const openIsRecycled = (): boolean => {
     const names = segments(dir);
-    return inodes.has(statSync(join(dir, names[names.length - 1]!)).ino);
+    return firstFiles.has(fileId(join(dir, names[names.length - 1]!)));
   };
   // Small records until a recycled file is the open segment, then a few more in it.
   for (let i = 0; i < 2000 && !openIsRecycled(); i++) await write(1, 300);
@@ -326,7 +347,7 @@ t.test('shipped segments are recycled as spares, at most recycleSegments, and ne
   for (const name of segments(dir)) copyFileSync(join(dir, name), join(copy, name));
   copyFileSync(join(dir, 'wal.state'), join(copy, 'wal.state'));
   const atCrash = [...written];
-  const reusedNow = (): string[] => segments(dir).filter((s) => inodes.has(statSync(join(dir, s)).ino));
+  const reusedNow = (): string[] => segments(dir).filter((s) => firstFiles.has(fileId(join(dir, s))));
   for (let i = 0; i < 3000 && reusedNow().length < 2; i++) await write(1, 300);
   await write(5, 300);
   const reused = reusedNow();
