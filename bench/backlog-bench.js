@@ -19,7 +19,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 async function makeBacklog(dir) {
   const { WriteAheadLog } = require(path.join(ROOT, 'dist', 'wal', 'write-ahead-log'));
   const { encodeCollectorPayload, COLLECTOR_PAYLOAD_SCHEMA } = require(path.join(ROOT, 'dist', 'payload', 'collector-payload'));
-  const wal = WriteAheadLog.open({ dir, durability: 'none', segmentBytes: 64 * 1024 * 1024, maxSegmentAgeMs: 3_600_000, maxPendingRecords: 1e6, maxUnshippedBytes: 1e13, minFreeBytes: 0, maxSyncLatencyMs: 1e6, recycleSegments: 0, log: { info() {}, warn() {} } });
+  const wal = WriteAheadLog.open({ dir, durability: 'none', segmentBytes: 64 * 1024 * 1024, maxSegmentAgeMs: 3_600_000, maxPendingRecords: 1e6, maxUnshippedBytes: 1e13, minFreeBytes: 0, maxSyncLatencyMs: 1e6, spareSegments: 1, recycleSegments: 0, log: { info() {}, warn() {} } });
   const query = fs.readFileSync(path.join(require('./lib').ANCHORS, 'i-query.txt'), 'utf8').trim();
   let bytes = 0;
   let i = 0;

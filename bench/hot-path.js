@@ -47,7 +47,7 @@ async function main() {
   const log = { info() {}, warn() {}, error() {} };
   const wal = WriteAheadLog.open({
     dir: walDir, durability: 'none', segmentBytes: 64 * 1024 * 1024, maxSegmentAgeMs: 3600e3, maxPendingRecords: 1e9,
-    maxUnshippedBytes: 64 * 1024 ** 3, minFreeBytes: 0, maxSyncLatencyMs: 1e9, recycleSegments: 0, log,
+    maxUnshippedBytes: 64 * 1024 ** 3, minFreeBytes: 0, maxSyncLatencyMs: 1e9, spareSegments: 1, recycleSegments: 0, log,
   });
   const service = new CollectorService(cfg.collector, { unhealthyReason: () => null, sinkHealthy: () => true });
   const serializer = new InlineSerializer({ collector: 'sluice-bench-wal', limits: { maxBytes: cfg.wal.maxRecordBytes, maxPayloadSize: cfg.collector.networking.maxPayloadSize }, processor: { artifact: 'sluice', version: 'bench' } });

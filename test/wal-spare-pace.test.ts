@@ -1,16 +1,20 @@
 // Spare segments are written at a pace: four times the append rate, at least the floor, and with
 // no limit when the open segment is past half way to its roll with no spare ready. The pace is
-// followed by a fill under way and a new one takes effect at once.
+// followed by a fill under way and a new one takes effect at once. New spare files are written at
+// start (wal.spareSegments) and later only when no shipped segment's file is expected back, or
+// when no spare is ready a quarter of the way to the next roll.
 import t from 'tap';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
-  FILL_PACE_FACTOR, FILL_PACE_FLOOR_KIB, FILL_SYNC_BYTES, Preallocator, prepareSpareSync, spareFillPace, ZERO_CHUNK_BYTES,
+  FILL_PACE_FACTOR, FILL_PACE_FLOOR_KIB, FILL_SYNC_BYTES, FRESH_SPARE_WAIT_PROGRESS, freshSpareDue, Preallocator, prepareSpareSync, spareFillPace,
+  ZERO_CHUNK_BYTES,
 } from '../src/wal/preallocator';
-import { HEADER_BYTES, readHeader, type SegmentHeader, writeHeader } from '../src/wal/segment-format';
+import { HEADER_BYTES, readHeader, SEGMENT_NAME, type SegmentHeader, writeHeader } from '../src/wal/segment-format';
+import type { WriteAheadLog } from '../src/wal/write-ahead-log';
 import { waitFor } from './helpers/wait';
-import { tempDir } from './helpers/wal';
+import { openWal, put, record, tempDir } from './helpers/wal';
 
 const MiB = 1024 * 1024;
 
@@ -55,13 +59,13 @@ t.test('a new pace takes effect in a fill under way', async (t) => {
   const dir = tempDir();
   const size = 4 * MiB;
   let seq = 0;
-  const prealloc = new Preallocator(dir, size, 0, () => header(++seq, size));
+  const prealloc = new Preallocator(dir, size, 1, 0, () => header(++seq, size));
   t.teardown(async () => {
     await prealloc.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
   prealloc.setPace(16); // 16 KiB/s: this spare would take over four minutes
-  prealloc.ensure();
+  prealloc.ensure(false, 0);
   await new Promise((r) => setTimeout(r, 500));
   t.notOk(prealloc.available, 'at 16 KiB/s the spare is not ready after 500 ms');
   const from = performance.now();
@@ -70,4 +74,86 @@ t.test('a new pace takes effect in a fill under way', async (t) => {
   t.ok(ready, `with no limit the spare was ready (${(performance.now() - from).toFixed(0)} ms later, not minutes)`);
   const spare = prealloc.take();
   t.equal(fs.statSync(spare.path).size, size, 'the spare is complete');
+});
+
+t.test('a new spare file: at once when no shipped file is expected back, else only with none ready a quarter of the way', async (t) => {
+  const q = FRESH_SPARE_WAIT_PROGRESS;
+  t.equal(q, 0.25);
+  t.ok(freshSpareDue({ recycledExpected: false, sparesReady: 1, openSegmentProgress: 0 }), 'nothing to recycle: written at once');
+  t.notOk(freshSpareDue({ recycledExpected: true, sparesReady: 1, openSegmentProgress: 0.9 }), 'a spare covers the next roll: the shipped file is awaited');
+  t.notOk(freshSpareDue({ recycledExpected: true, sparesReady: 0, openSegmentProgress: q - 0.01 }), 'none ready, early in the segment: awaited');
+  t.ok(freshSpareDue({ recycledExpected: true, sparesReady: 0, openSegmentProgress: q }), 'none ready a quarter of the way: written');
+});
+
+/** Spare files in the WAL directory now: segment files that are neither sealed nor the open one. */
+function spareFiles(dir: string, wal: WriteAheadLog): number {
+  return fs.readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).length - wal.sealedSegments().length - 1;
+}
+
+t.test('wal.spareSegments: written at start; later rolls reuse shipped files, and a new file only when none comes back in time', async (t) => {
+  const dir = tempDir();
+  const segmentBytes = 64 * 1024;
+  const wal = openWal(dir, { segmentBytes, spareSegments: 2, recycleSegments: 2 });
+  t.teardown(async () => {
+    await wal.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  t.equal(wal.sparesCreated, 3, 'at start: the open segment and two spares');
+  t.equal(spareFiles(dir, wal), 2, 'two spares wait in the directory');
+  let n = 0;
+  /** Appends until `count` segments were sealed by this WAL (a roll each). */
+  const rolls = async (count: number): Promise<void> => {
+    while (wal.counters.segmentsSealed < count) {
+      if (!(await put(wal, [record(n++, 1000)]))) await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const noTmp = (): Promise<true> => waitFor('spares written', async () => (fs.readdirSync(dir).some((x) => x.endsWith('.tmp')) ? null : true), 5000, 5);
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 700)); // the WAL checks every 250 ms
+
+  await rolls(1);
+  await settle();
+  t.equal(wal.sparesCreated, 3, 'after a roll, with a spare ready and the sealed segment expected back: no new file');
+  t.equal(spareFiles(dir, wal), 1, 'one spare is left');
+  wal.release(wal.sealedSegments()[0]!.seq);
+  await noTmp();
+  t.equal(wal.counters.segmentsRecycled, 1, 'the shipped segment came back');
+  t.equal(spareFiles(dir, wal), 2, 'as the second spare');
+  t.equal(wal.sparesCreated, 3, 'still no new file');
+
+  // Shipping stops: two rolls use both spares, and the sealed segments stay.
+  await rolls(2);
+  await settle();
+  t.equal(wal.sparesCreated, 3, 'one spare left: no new file');
+  await rolls(3);
+  const rolledAt = n;
+  await settle();
+  t.equal(spareFiles(dir, wal), 0, 'no spare left');
+  t.equal(wal.sparesCreated, 3, 'none ready, but the open segment is new: still waiting for a shipped file');
+  // A quarter of the way to the roll (about 64 records of 1 KB fill a segment): a new file is written.
+  while (n - rolledAt < 24) await put(wal, [record(n++, 1000)]);
+  await waitFor('a new spare', async () => (wal.sparesCreated === 4 ? true : null), 5000, 10);
+  await noTmp();
+  t.equal(spareFiles(dir, wal), 1, 'a new spare is ready before the roll');
+  const refusedBefore = wal.counters.refusedSubmits;
+  await rolls(4);
+  t.equal(wal.counters.refusedSubmits, refusedBefore, 'and that roll refused nothing');
+  for (const s of [...wal.sealedSegments()]) wal.release(s.seq);
+});
+
+t.test('wal.spareSegments bounds the new files: with nothing to recycle, never more than that many spares', async (t) => {
+  const dir = tempDir();
+  const wal = openWal(dir, { segmentBytes: 64 * 1024, spareSegments: 2, recycleSegments: 0 });
+  t.teardown(async () => {
+    await wal.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  let most = spareFiles(dir, wal);
+  for (let i = 0; wal.counters.segmentsSealed < 6; i++) {
+    if (!(await put(wal, [record(i, 1000)]))) await new Promise((r) => setTimeout(r, 5));
+    most = Math.max(most, spareFiles(dir, wal));
+    if (i % 50 === 0) for (const s of [...wal.sealedSegments()].slice(0, -1)) wal.release(s.seq);
+  }
+  t.equal(most, 2, 'at most two spare files at any time');
+  t.equal(wal.counters.segmentsRecycled, 0, 'nothing recycled (recycleSegments 0)');
+  t.ok(wal.sparesCreated >= 3 + 5, `a new spare for every roll (${wal.sparesCreated} files written)`);
 });

@@ -107,7 +107,8 @@ t.test('append, roll on size, seal on close', async (t) => {
 
 t.test('the next segment waits named, headed and synced, so a roll renames nothing; unused, recovery removes it', async (t) => {
   const dir = tempDir();
-  const wal = openWal(dir, { segmentBytes: 64 * 1024 });
+  // No recycling: the spare after the roll is then written at once, not awaited from shipping.
+  const wal = openWal(dir, { segmentBytes: 64 * 1024, recycleSegments: 0 });
   const [open, next] = segments(dir);
   t.equal(segments(dir).length, 2, 'at start: the open segment and the next one');
   const scan = scanSegmentFile(join(dir, next!));
@@ -285,7 +286,7 @@ t.test('an open WAL does not keep the process alive (its spare-segment thread is
   const dir = tempDir();
   const code = `const { WriteAheadLog } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'wal', 'write-ahead-log.js'))});
     WriteAheadLog.open({ dir: ${JSON.stringify(dir)}, durability: 'fsync', segmentBytes: 1024 * 1024, maxSegmentAgeMs: 1000, maxPendingRecords: 100,
-      maxUnshippedBytes: 1e9, minFreeBytes: 0, maxSyncLatencyMs: 1000, recycleSegments: 2, log: { info() {}, warn() {}, error() {} } });`;
+      maxUnshippedBytes: 1e9, minFreeBytes: 0, maxSyncLatencyMs: 1000, spareSegments: 1, recycleSegments: 2, log: { info() {}, warn() {}, error() {} } });`;
   const r = spawnSync(process.execPath, ['-e', code], { timeout: 10_000, encoding: 'utf8' });
   t.equal(r.error, undefined, 'the process exited by itself');
   t.equal(r.status, 0, r.stderr);

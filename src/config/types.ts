@@ -46,6 +46,7 @@ export interface WalConfig {
   dir: string;
   maxRecordBytes: number;
   segmentBytes: number;
+  spareSegments: number;
   recycleSegments: number;
   maxSegmentAge: number;
   maxPendingRecords: number;

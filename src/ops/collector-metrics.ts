@@ -93,6 +93,7 @@ export class CollectorMetrics {
     out.single('sluice_wal_segments_sealed_total', 'counter', 'Segments sealed by this process.', w.segmentsSealed);
     out.single('sluice_wal_segments_released_total', 'counter', 'Segments shipped and removed from the WAL (or archived) by this process.', w.segmentsReleased);
     out.single('sluice_wal_segments_recycled_total', 'counter', 'Released segments whose file was kept as a spare (reused in place with its mapping).', w.segmentsRecycled);
+    out.single('sluice_wal_spares_created_total', 'counter', 'New spare segment files written whole (zero-filled), at start and since; with shipping, later spares are mostly recycled segments (sluice_wal_segments_recycled_total).', w.sparesCreated);
     out.single('sluice_wal_unshipped_bytes', 'gauge', 'Bytes in the WAL not yet shipped (open and sealed segments).', w.unshippedBytes);
     out.single('sluice_wal_refused_total', 'counter', 'Submits the WAL refused (a bound was reached; the request got 503).', w.refused);
     if (w.freeDiskBytes !== null) out.single('sluice_wal_free_disk_bytes', 'gauge', 'Free bytes on the WAL volume (checked every 250 ms).', w.freeDiskBytes);

@@ -32,6 +32,7 @@ export interface WalSnapshot {
   segmentsSealed: number;
   segmentsReleased: number;
   segmentsRecycled: number;
+  sparesCreated: number;
   unshippedBytes: number;
   refused: number;
   freeDiskBytes: number | null;
@@ -79,7 +80,7 @@ export function mergeShards(xs: readonly ShardSnapshot[]): ShardSnapshot {
       goodRecords: add((x) => x.wal.goodRecords), badRecords: add((x) => x.wal.badRecords), bytes: add((x) => x.wal.bytes), syncs: add((x) => x.wal.syncs),
       appendLatency: hist((x) => x.wal.appendLatency), syncLatency: hist((x) => x.wal.syncLatency), groupRequests: hist((x) => x.wal.groupRequests), groupRecords: hist((x) => x.wal.groupRecords),
       pendingRecords: add((x) => x.wal.pendingRecords), sealedSegments: add((x) => x.wal.sealedSegments), segmentsSealed: add((x) => x.wal.segmentsSealed),
-      segmentsReleased: add((x) => x.wal.segmentsReleased), segmentsRecycled: add((x) => x.wal.segmentsRecycled), unshippedBytes: add((x) => x.wal.unshippedBytes), refused: add((x) => x.wal.refused),
+      segmentsReleased: add((x) => x.wal.segmentsReleased), segmentsRecycled: add((x) => x.wal.segmentsRecycled), sparesCreated: add((x) => x.wal.sparesCreated), unshippedBytes: add((x) => x.wal.unshippedBytes), refused: add((x) => x.wal.refused),
       freeDiskBytes: frees.length === 0 ? null : Math.min(...frees),
       refusal: refusals.length === 0 ? null : refusals.join('; '),
     },

@@ -36,7 +36,7 @@ export class WalMetrics implements WalObserver {
       instanceId: wal.instanceId, goodRecords: this.goodRecords, badRecords: this.badRecords, bytes: this.bytes, syncs: this.syncs,
       appendLatency: this.appendLatency.snapshot(), syncLatency: this.syncLatency.snapshot(), groupRequests: this.groupRequests.snapshot(), groupRecords: this.groupRecords.snapshot(),
       pendingRecords: wal.pendingRecords, sealedSegments: wal.sealedSegments().length, segmentsSealed: wal.counters.segmentsSealed,
-      segmentsReleased: wal.counters.segmentsReleased, segmentsRecycled: wal.counters.segmentsRecycled, unshippedBytes: wal.unshippedBytes(), refused: wal.counters.refusedSubmits,
+      segmentsReleased: wal.counters.segmentsReleased, segmentsRecycled: wal.counters.segmentsRecycled, sparesCreated: wal.sparesCreated, unshippedBytes: wal.unshippedBytes(), refused: wal.counters.refusedSubmits,
       freeDiskBytes: Number.isFinite(free) ? free : null, refusal: wal.refusal(),
     };
   }

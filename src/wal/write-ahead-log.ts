@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { basename, join } from 'node:path';
 import type { Durability } from '../config/types';
 import { GroupCommit, type SyncListener } from './group-commit';
-import { Preallocator, type Spare, spareFillPace } from './preallocator';
+import { FRESH_SPARE_WAIT_PROGRESS, Preallocator, type Spare, spareFillPace } from './preallocator';
 import type { CommitWaiter, RecordSink } from './record-sink';
 import { type EventTimeOf, recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
 import { FrameKind, type SegmentHeader } from './segment-format';
@@ -27,6 +27,8 @@ export interface WalOptions {
   maxUnshippedBytes: number;
   minFreeBytes: number;
   maxSyncLatencyMs: number;
+  /** Spare segment files kept ready for the next rolls (written at start), at least 1. */
+  spareSegments: number;
   /** Shipped segment files kept as spares at most (reused in place with their mapping). */
   recycleSegments: number;
   /** Fault injection (tests): delay before each sync, read at every sync. */
@@ -76,6 +78,8 @@ export class WriteAheadLog implements RecordSink {
   private appendedBytes = 0;
   private checkedBytes = 0;
   private checkedAt = performance.now();
+  /** Bytes in the open segment from which a new spare is written when none is ready. */
+  private readonly freshSpareAtBytes: number;
   private failure: Error | null = null;
   private closing = false;
   /** A roll's sync is running; the next spare waits for it (see roll). */
@@ -99,12 +103,14 @@ export class WriteAheadLog implements RecordSink {
       this.failure = err;
       opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
     }, opts.syncDelayMs, opts.observer?.synced);
-    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, opts.recycleSegments, () => this.claimSegment());
-    // The first segment and the next spare are written synchronously at start (nothing is served
-    // yet), so the first roll never waits for the spare thread to boot.
+    this.freshSpareAtBytes = Math.floor(opts.segmentBytes * FRESH_SPARE_WAIT_PROGRESS);
+    this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, opts.spareSegments, opts.recycleSegments, () => this.claimSegment());
+    // The first segment and the spares are written synchronously at start (nothing is served yet),
+    // so the first roll never waits for the spare thread to boot, and the first rolls need no new
+    // file written while events are acknowledged: shipped segments come back meanwhile.
     this.prealloc.fillNowSync();
     this.active = this.openSegment(this.prealloc.take());
-    this.prealloc.fillNowSync();
+    for (let i = 0; i < opts.spareSegments; i++) this.prealloc.fillNowSync();
     this.timer = setInterval(() => this.check(), CHECK_MS);
     this.timer.unref();
     this.check();
@@ -175,6 +181,11 @@ export class WriteAheadLog implements RecordSink {
     return this.active.records > 0 ? this.activeFirstMono : null;
   }
 
+  /** New spare segment files started by this process (at start and since): see wal.spareSegments. */
+  get sparesCreated(): number {
+    return this.prealloc.created;
+  }
+
   /** Free bytes on the WAL's file system at the last check (Infinity before the first). */
   get freeDiskBytes(): number {
     return this.freeBytes;
@@ -232,6 +243,9 @@ export class WriteAheadLog implements RecordSink {
     this.appendedBytes += bytes;
     for (const r of good) seg.append(FrameKind.Good, r, now);
     for (const r of bad) seg.append(FrameKind.Bad, r, now);
+    // Past the point where a new spare may be written with none ready: start it now, not at the
+    // next check (a fast writer could fill the segment before it and be refused meanwhile).
+    if (seg.size >= this.freshSpareAtBytes && !this.prealloc.available) this.ensureSpare();
     this.opts.observer?.appended(good.length, bad.length, bytes, (performance.now() - t0) * 1000);
     if (this.opts.durability === 'none') {
       waiter.onCommitted(null);
@@ -260,9 +274,20 @@ export class WriteAheadLog implements RecordSink {
     return true;
   }
 
-  /** Starts preparing the next spare when none is on its way, unless a roll's sync is running. */
+  /**
+   * Lets the preallocator write a new spare if one is wanted (see Preallocator.ensure), unless a
+   * roll's sync is running. A segment sealed here and not shipped yet comes back as a spare.
+   */
   private ensureSpare(): void {
-    if (!this.rollSyncing && !this.closing) this.prealloc.ensure();
+    if (this.rollSyncing || this.closing) return;
+    this.prealloc.ensure(this.opts.recycleSegments > 0 && this.sealedMaps.size > 0, this.openProgress(performance.now()));
+  }
+
+  /** How far the open segment is to its roll, 0..1 and beyond: the larger of its fill and its age. */
+  private openProgress(now: number): number {
+    const seg = this.active;
+    const age = seg.records > 0 ? (now - this.activeFirstMono) / this.opts.maxSegmentAgeMs : 0;
+    return Math.max(seg.size / this.opts.segmentBytes, age);
   }
 
   /** Seals a segment: once its footer is synced it joins the sealed list and the listeners hear of it. */
@@ -300,12 +325,10 @@ export class WriteAheadLog implements RecordSink {
     const rate = (this.appendedBytes - this.checkedBytes) / seconds;
     this.checkedAt = now;
     this.checkedBytes = this.appendedBytes;
-    const seg = this.active;
-    const age = seg.records > 0 ? (now - this.activeFirstMono) / this.opts.maxSegmentAgeMs : 0;
     this.prealloc.setPace(spareFillPace({
       appendBytesPerSecond: rate,
       spareReady: this.prealloc.available,
-      openSegmentProgress: Math.max(seg.size / this.opts.segmentBytes, age),
+      openSegmentProgress: this.openProgress(now),
     }));
   }
 

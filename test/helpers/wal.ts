@@ -14,7 +14,7 @@ export function tempDir(prefix = 'sluice-wal-'): string {
 export function openWal(dir: string, over: Partial<WalOptions> = {}): WriteAheadLog {
   return WriteAheadLog.open({
     dir, durability: 'fsync', segmentBytes: 256 * 1024, maxSegmentAgeMs: 60_000, maxPendingRecords: 100_000,
-    maxUnshippedBytes: 1024 ** 3, minFreeBytes: 0, maxSyncLatencyMs: 5000, recycleSegments: 2, log: quietLog, ...over,
+    maxUnshippedBytes: 1024 ** 3, minFreeBytes: 0, maxSyncLatencyMs: 5000, spareSegments: 1, recycleSegments: 2, log: quietLog, ...over,
   });
 }
 
