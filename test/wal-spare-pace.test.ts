@@ -1,14 +1,14 @@
 // Spare segments are written at a pace: four times the append rate, at least the floor, and with
 // no limit when the open segment is past half way to its roll with no spare ready. The pace is
 // followed by a fill under way and a new one takes effect at once. New spare files are written at
-// start (wal.spareSegments) and later only when no shipped segment's file is expected back, or
-// when no spare is ready a quarter of the way to the next roll.
+// start (wal.spareSegments) and later only when no shipped segment's file is expected back or no
+// spare is left.
 import t from 'tap';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
-  FILL_PACE_FACTOR, FILL_PACE_FLOOR_KIB, FILL_SYNC_BYTES, FRESH_SPARE_WAIT_PROGRESS, freshSpareDue, Preallocator, prepareSpareSync, spareFillPace,
+  FILL_PACE_FACTOR, FILL_PACE_FLOOR_KIB, FILL_SYNC_BYTES, freshSpareDue, Preallocator, prepareSpareSync, spareFillPace,
   ZERO_CHUNK_BYTES,
 } from '../src/wal/preallocator';
 import { HEADER_BYTES, readHeader, SEGMENT_NAME, type SegmentHeader, writeHeader } from '../src/wal/segment-format';
@@ -65,7 +65,7 @@ t.test('a new pace takes effect in a fill under way', async (t) => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
   prealloc.setPace(16); // 16 KiB/s: this spare would take over four minutes
-  prealloc.ensure(false, 0);
+  prealloc.ensure(false);
   await new Promise((r) => setTimeout(r, 500));
   t.notOk(prealloc.available, 'at 16 KiB/s the spare is not ready after 500 ms');
   const from = performance.now();
@@ -76,13 +76,10 @@ t.test('a new pace takes effect in a fill under way', async (t) => {
   t.equal(fs.statSync(spare.path).size, size, 'the spare is complete');
 });
 
-t.test('a new spare file: at once when no shipped file is expected back, else only with none ready a quarter of the way', async (t) => {
-  const q = FRESH_SPARE_WAIT_PROGRESS;
-  t.equal(q, 0.25);
-  t.ok(freshSpareDue({ recycledExpected: false, sparesReady: 1, openSegmentProgress: 0 }), 'nothing to recycle: written at once');
-  t.notOk(freshSpareDue({ recycledExpected: true, sparesReady: 1, openSegmentProgress: 0.9 }), 'a spare covers the next roll: the shipped file is awaited');
-  t.notOk(freshSpareDue({ recycledExpected: true, sparesReady: 0, openSegmentProgress: q - 0.01 }), 'none ready, early in the segment: awaited');
-  t.ok(freshSpareDue({ recycledExpected: true, sparesReady: 0, openSegmentProgress: q }), 'none ready a quarter of the way: written');
+t.test('a new spare file: when no shipped file is expected back or no spare is left', async (t) => {
+  t.ok(freshSpareDue({ recycledExpected: false, sparesReady: 1 }), 'nothing to recycle: written');
+  t.notOk(freshSpareDue({ recycledExpected: true, sparesReady: 1 }), 'a spare covers the next roll: the shipped file is awaited');
+  t.ok(freshSpareDue({ recycledExpected: true, sparesReady: 0 }), 'no spare left: written');
 });
 
 /** Spare files in the WAL directory now: segment files that are neither sealed nor the open one. */
@@ -90,7 +87,7 @@ function spareFiles(dir: string, wal: WriteAheadLog): number {
   return fs.readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).length - wal.sealedSegments().length - 1;
 }
 
-t.test('wal.spareSegments: written at start; later rolls reuse shipped files, and a new file only when none comes back in time', async (t) => {
+t.test('wal.spareSegments: written at start; later rolls reuse shipped files, and a new file only when none is left', async (t) => {
   const dir = tempDir();
   const segmentBytes = 64 * 1024;
   const wal = openWal(dir, { segmentBytes, spareSegments: 2, recycleSegments: 2 });
@@ -120,20 +117,16 @@ t.test('wal.spareSegments: written at start; later rolls reuse shipped files, an
   t.equal(spareFiles(dir, wal), 2, 'as the second spare');
   t.equal(wal.sparesCreated, 3, 'still no new file');
 
-  // Shipping stops: two rolls use both spares, and the sealed segments stay.
+  // Shipping stops: the next roll leaves one spare, the one after none, and then a new file is
+  // written at once, ready before the roll after.
   await rolls(2);
   await settle();
   t.equal(wal.sparesCreated, 3, 'one spare left: no new file');
+  t.equal(spareFiles(dir, wal), 1, 'the one spare');
   await rolls(3);
-  const rolledAt = n;
-  await settle();
-  t.equal(spareFiles(dir, wal), 0, 'no spare left');
-  t.equal(wal.sparesCreated, 3, 'none ready, but the open segment is new: still waiting for a shipped file');
-  // A quarter of the way to the roll (about 64 records of 1 KB fill a segment): a new file is written.
-  while (n - rolledAt < 24) await put(wal, [record(n++, 1000)]);
   await waitFor('a new spare', async () => (wal.sparesCreated === 4 ? true : null), 5000, 10);
   await noTmp();
-  t.equal(spareFiles(dir, wal), 1, 'a new spare is ready before the roll');
+  t.equal(spareFiles(dir, wal), 1, 'none left after that roll: a new one is written');
   const refusedBefore = wal.counters.refusedSubmits;
   await rolls(4);
   t.equal(wal.counters.refusedSubmits, refusedBefore, 'and that roll refused nothing');

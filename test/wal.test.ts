@@ -107,8 +107,7 @@ t.test('append, roll on size, seal on close', async (t) => {
 
 t.test('the next segment waits named, headed and synced, so a roll renames nothing; unused, recovery removes it', async (t) => {
   const dir = tempDir();
-  // No recycling: the spare after the roll is then written at once, not awaited from shipping.
-  const wal = openWal(dir, { segmentBytes: 64 * 1024, recycleSegments: 0 });
+  const wal = openWal(dir, { segmentBytes: 64 * 1024 });
   const [open, next] = segments(dir);
   t.equal(segments(dir).length, 2, 'at start: the open segment and the next one');
   const scan = scanSegmentFile(join(dir, next!));

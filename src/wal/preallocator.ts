@@ -79,35 +79,24 @@ export function spareFillPace(p: FillPaceInputs): number {
   return Math.max(FILL_PACE_FLOOR_KIB, Math.ceil((FILL_PACE_FACTOR * p.appendBytesPerSecond) / 1024));
 }
 
-/**
- * How far the open segment may get (0..1, as in FillPaceInputs) with no spare ready before a new
- * file is zero-filled for the next roll while a shipped segment's file is still expected back. A
- * new spare writes the whole segment size, and its writes meet the WAL's syncs on the device:
- * traced at 5k requests/s, the 2.4 s a new spare took after the first roll held 170 WAL syncs for
- * 2-10 ms each (their p99 is 0.5 ms otherwise), most of the fixed-rate p99. A shipped segment
- * comes back for the cost of its header; only when none has by this point is a new file written,
- * at the pace of spareFillPace, which leaves it ready by about half way.
- */
-export const FRESH_SPARE_WAIT_PROGRESS = 0.25;
-
 /** What decides whether a new spare file is written now or a shipped one is waited for. */
 export interface FreshSpareInputs {
   /** A segment sealed by this process awaits shipping: its file comes back as a spare. */
   recycledExpected: boolean;
   /** Spares ready for the next rolls. */
   sparesReady: number;
-  /** How far the open segment is to its roll, 0..1. */
-  openSegmentProgress: number;
 }
 
 /**
  * True when a new spare file should be written now (fewer than the spares wanted are ready or
- * being prepared): at once when no shipped file is expected back, else only when no spare is
- * ready and the open segment is FRESH_SPARE_WAIT_PROGRESS of the way to its roll.
+ * being prepared): when no shipped segment's file is expected back, or when no spare is ready.
+ * While one is, the next roll is covered and a shipped file is awaited instead: a new spare
+ * writes the whole segment size, and those writes meet the WAL's syncs on the device (traced at
+ * 5k requests/s: the 2.4 s a new spare took after the first roll held 170 WAL syncs for 2-10 ms
+ * each, against a sync p99 of 0.5 ms), while a shipped file comes back for its header's cost.
  */
 export function freshSpareDue(p: FreshSpareInputs): boolean {
-  if (!p.recycledExpected) return true;
-  return p.sparesReady === 0 && p.openSegmentProgress >= FRESH_SPARE_WAIT_PROGRESS;
+  return !p.recycledExpected || p.sparesReady === 0;
 }
 
 /** One spare to prepare: where it is written, the name and header it is given when ready. */
@@ -300,9 +289,9 @@ export class Preallocator {
    * none is being prepared (one file at a time), and freshSpareDue says so: a shipped segment's
    * file is waited for while the spares ready cover the next roll.
    */
-  ensure(recycledExpected: boolean, openSegmentProgress: number): void {
+  ensure(recycledExpected: boolean): void {
     if (this.closed || this.count >= this.wanted || this.filling.size > 0) return;
-    if (!freshSpareDue({ recycledExpected, sparesReady: this.ready.length, openSegmentProgress })) return;
+    if (!freshSpareDue({ recycledExpected, sparesReady: this.ready.length })) return;
     this.fill(join(this.dir, FRESH_SPARE), null, true);
   }
 

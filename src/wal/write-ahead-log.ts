@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { basename, join } from 'node:path';
 import type { Durability } from '../config/types';
 import { GroupCommit, type SyncListener } from './group-commit';
-import { FRESH_SPARE_WAIT_PROGRESS, Preallocator, type Spare, spareFillPace } from './preallocator';
+import { Preallocator, type Spare, spareFillPace } from './preallocator';
 import type { CommitWaiter, RecordSink } from './record-sink';
 import { type EventTimeOf, recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
 import { FrameKind, type SegmentHeader } from './segment-format';
@@ -78,8 +78,6 @@ export class WriteAheadLog implements RecordSink {
   private appendedBytes = 0;
   private checkedBytes = 0;
   private checkedAt = performance.now();
-  /** Bytes in the open segment from which a new spare is written when none is ready. */
-  private readonly freshSpareAtBytes: number;
   private failure: Error | null = null;
   private closing = false;
   /** A roll's sync is running; the next spare waits for it (see roll). */
@@ -103,7 +101,6 @@ export class WriteAheadLog implements RecordSink {
       this.failure = err;
       opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
     }, opts.syncDelayMs, opts.observer?.synced);
-    this.freshSpareAtBytes = Math.floor(opts.segmentBytes * FRESH_SPARE_WAIT_PROGRESS);
     this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, opts.spareSegments, opts.recycleSegments, () => this.claimSegment());
     // The first segment and the spares are written synchronously at start (nothing is served yet),
     // so the first roll never waits for the spare thread to boot, and the first rolls need no new
@@ -243,9 +240,6 @@ export class WriteAheadLog implements RecordSink {
     this.appendedBytes += bytes;
     for (const r of good) seg.append(FrameKind.Good, r, now);
     for (const r of bad) seg.append(FrameKind.Bad, r, now);
-    // Past the point where a new spare may be written with none ready: start it now, not at the
-    // next check (a fast writer could fill the segment before it and be refused meanwhile).
-    if (seg.size >= this.freshSpareAtBytes && !this.prealloc.available) this.ensureSpare();
     this.opts.observer?.appended(good.length, bad.length, bytes, (performance.now() - t0) * 1000);
     if (this.opts.durability === 'none') {
       waiter.onCommitted(null);
@@ -280,7 +274,7 @@ export class WriteAheadLog implements RecordSink {
    */
   private ensureSpare(): void {
     if (this.rollSyncing || this.closing) return;
-    this.prealloc.ensure(this.opts.recycleSegments > 0 && this.sealedMaps.size > 0, this.openProgress(performance.now()));
+    this.prealloc.ensure(this.opts.recycleSegments > 0 && this.sealedMaps.size > 0);
   }
 
   /** How far the open segment is to its roll, 0..1 and beyond: the larger of its fill and its age. */
