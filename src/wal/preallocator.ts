@@ -92,7 +92,7 @@ export interface FreshSpareInputs {
  * being prepared): when no shipped segment's file is expected back, or when no spare is ready.
  * While one is, the next roll is covered and a shipped file is awaited instead: a new spare
  * writes the whole segment size, and those writes meet the WAL's syncs on the device (traced at
- * 5k requests/s: the 2.4 s a new spare took after the first roll held 170 WAL syncs for 2-10 ms
+ * 5k requests/s: the 2.4 s a new spare took after the first roll held 131 WAL syncs for 2-10 ms
  * each, against a sync p99 of 0.5 ms), while a shipped file comes back for its header's cost.
  */
 export function freshSpareDue(p: FreshSpareInputs): boolean {
