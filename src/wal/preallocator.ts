@@ -286,11 +286,13 @@ export class Preallocator {
 
   /**
    * Starts preparing a fresh spare when fewer than the spares wanted are ready or being prepared,
-   * none is being prepared (one file at a time), and freshSpareDue says so: a shipped segment's
-   * file is waited for while the spares ready cover the next roll.
+   * none is being prepared (one file at a time), and freshSpareDue says so: while the spares ready
+   * cover the next roll, a segment awaiting shipping (`sealedAwaitingShipping`) is waited for,
+   * unless recycling is off.
    */
-  ensure(recycledExpected: boolean): void {
+  ensure(sealedAwaitingShipping: boolean): void {
     if (this.closed || this.count >= this.wanted || this.filling.size > 0) return;
+    const recycledExpected = sealedAwaitingShipping && this.maxRecycled > 0;
     if (!freshSpareDue({ recycledExpected, sparesReady: this.ready.length })) return;
     this.fill(join(this.dir, FRESH_SPARE), null, true);
   }

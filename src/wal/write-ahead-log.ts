@@ -270,11 +270,11 @@ export class WriteAheadLog implements RecordSink {
 
   /**
    * Lets the preallocator write a new spare if one is wanted (see Preallocator.ensure), unless a
-   * roll's sync is running. A segment sealed here and not shipped yet comes back as a spare.
+   * roll's sync is running. A segment sealed here (its mapping kept) comes back as a spare once shipped.
    */
   private ensureSpare(): void {
     if (this.rollSyncing || this.closing) return;
-    this.prealloc.ensure(this.opts.recycleSegments > 0 && this.sealedMaps.size > 0);
+    this.prealloc.ensure(this.sealedMaps.size > 0);
   }
 
   /** How far the open segment is to its roll, 0..1 and beyond: the larger of its fill and its age. */
