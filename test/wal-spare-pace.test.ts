@@ -149,5 +149,8 @@ t.test('wal.spareSegments bounds the new files: with nothing to recycle, never m
   }
   t.equal(most, 2, 'at most two spare files at any time');
   t.equal(wal.counters.segmentsRecycled, 0, 'nothing recycled (recycleSegments 0)');
-  t.ok(wal.sparesCreated >= 3 + 5, `a new spare for every roll (${wal.sparesCreated} files written)`);
+  // Every roll after the two spares written at start took a new file (the one for the roll just
+  // done may still be on its way, so the count is of rolls, not of spares requested).
+  const rolls = wal.counters.segmentsSealed;
+  t.ok(wal.sparesCreated - 3 >= rolls - 2, `a new spare for every roll past the first two (${wal.sparesCreated - 3} new files for ${rolls} rolls)`);
 });
