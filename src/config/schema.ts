@@ -135,6 +135,7 @@ export const SCHEMA: Section = section('Sluice configuration', {
     format: { kind: 'enum', default: 'lzo', values: ['lzo', 'gzip'], doc: 'lzo: splittable LZO with .lzo.index (elephant-bird blocks, what Hadoop and batch enrich read); gzip: one base64 record per line.' },
     keyTemplate: { kind: 'string', default: DEFAULT_KEY_TEMPLATE, pattern: /^[A-Za-z0-9{}\/._=-]+$/, doc: 'Object key layout: {prefix} {yyyy} {MM} {dd} {HH} (UTC hour of the segment\'s first event) {instance} {seq} {ext}.' },
     concurrency: { kind: 'int', default: 2, min: 1, max: 16, doc: 'Segments uploaded at once at most.' },
+    readChunk: { kind: 'size', default: 1 * MiB, min: 64 * 1024, max: 64 * MiB, doc: 'A sealed segment is read for shipping through one buffer of this size (grown only for a longer record), not loaded whole: memory per segment being shipped, whatever wal.segmentBytes.' },
     threadNiceness: { kind: 'int', default: 10, min: 0, max: 19, doc: 'Nice value of the shipper thread, so building files for a backlog yields the CPU to HTTP.' },
     maxAttempts: { kind: 'int', default: 8, min: 1, max: 100, doc: 'Attempts per object in one round; after them the segment waits retryMaxDelay and starts over (data is never dropped).' },
     retryBaseDelay: { kind: 'duration', default: 200, min: 1, max: 60_000, doc: 'First retry delay; doubles per attempt, with full jitter.' },

@@ -67,6 +67,7 @@ export interface ShipConfig {
   format: 'lzo' | 'gzip';
   keyTemplate: string;
   concurrency: number;
+  readChunk: number;
   threadNiceness: number;
   maxAttempts: number;
   retryBaseDelay: number;

@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { encodeBlock, RECORDS_PER_BLOCK } from '../lzo/elephant-bird';
 import { LzopWriter } from '../lzo/lzop-writer';
 import { FrameKind, type SegmentFooter, type SegmentHeader } from '../wal/segment-format';
-import { scanSegmentFile } from '../wal/segment-scanner';
+import { SegmentFileReader, trailingFooter, walkSegment } from '../wal/segment-scanner';
 
 export type ShipFormat = 'lzo' | 'gzip';
 
@@ -69,14 +69,21 @@ function writeWhole(path: string, data: Buffer): LocalFile {
   return f.close();
 }
 
+/** Initial staging buffer of an LzoFileWriter: a block of 100 records of up to 2.5 KB. */
+const STAGING_BYTES = 256 * 1024;
+
 /**
  * A splittable LZO file written record by record: elephant-bird blocks of 100 records in an lzop
- * container, then its .lzo.index beside it. Memory: one block of records and one LZO block.
+ * container, then its .lzo.index beside it. A record is copied when added (the caller's buffer may
+ * be a reused chunk), into one staging buffer for the block being built: memory is one block of
+ * records and one LZO block, whatever the file's size.
  */
 export class LzoFileWriter {
   private readonly out: HashingFile;
   private readonly lzop: LzopWriter;
-  private pending: Buffer[] = [];
+  private staged = Buffer.allocUnsafe(STAGING_BYTES);
+  private stagedBytes = 0;
+  private readonly lengths: number[] = [];
 
   constructor(readonly path: string, mtimeSeconds: number) {
     this.out = new HashingFile(path);
@@ -84,18 +91,40 @@ export class LzoFileWriter {
   }
 
   add(record: Buffer): void {
-    this.pending.push(record);
-    if (this.pending.length === RECORDS_PER_BLOCK) {
-      this.lzop.write(encodeBlock(this.pending));
-      this.pending = [];
+    const need = this.stagedBytes + record.length;
+    if (need > this.staged.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.staged.length * 2));
+      this.staged.copy(grown, 0, 0, this.stagedBytes);
+      this.staged = grown;
     }
+    record.copy(this.staged, this.stagedBytes);
+    this.stagedBytes = need;
+    this.lengths.push(record.length);
+    if (this.lengths.length === RECORDS_PER_BLOCK) this.writeBlock();
+  }
+
+  private writeBlock(): void {
+    const views: Buffer[] = [];
+    let off = 0;
+    for (const len of this.lengths) {
+      views.push(this.staged.subarray(off, off + len));
+      off += len;
+    }
+    // encodeBlock copies the records out: the staging buffer is free again after it.
+    this.lzop.write(encodeBlock(views));
+    this.lengths.length = 0;
+    this.stagedBytes = 0;
   }
 
   finish(): { file: LocalFile; index: LocalFile } {
-    if (this.pending.length > 0) this.lzop.write(encodeBlock(this.pending));
-    this.pending = [];
+    if (this.lengths.length > 0) this.writeBlock();
     this.lzop.finish();
     return { file: this.out.close(), index: writeWhole(`${this.path}.index`, this.lzop.index()) };
+  }
+
+  /** Closes the file without finishing it (the caller removes it). */
+  abort(): void {
+    this.out.close();
   }
 }
 
@@ -106,28 +135,82 @@ export function writeLzoFile(records: readonly Buffer[], path: string, mtimeSeco
   return w.finish();
 }
 
-export function buildSegmentOutputs(segmentPath: string, outDir: string, baseName: string, format: ShipFormat): SegmentOutputs {
-  const scan = scanSegmentFile(segmentPath);
-  if (typeof scan === 'string') throw new Error(`${segmentPath}: ${scan}`);
-  if (scan.footer === null) throw new Error(`${segmentPath}: not sealed (${scan.problem ?? 'no footer'})`);
-  const good: Buffer[] = [];
-  const bad: Buffer[] = [];
-  for (const r of scan.records) (r.kind === FrameKind.Good ? good : bad).push(r.payload);
-  const mtime = Math.floor(scan.footer.firstMs / 1000);
-  let goodOut: OutputSet | null = null;
-  if (good.length > 0) {
-    if (format === 'lzo') {
-      const { file, index } = writeLzoFile(good, join(outDir, `${baseName}.lzo`), mtime);
-      goodOut = { ext: 'lzo', records: good.length, file, index };
-    } else {
-      const lines = good.map((r) => `${r.toString('base64')}\n`).join('');
-      goodOut = { ext: 'gz', records: good.length, file: writeWhole(join(outDir, `${baseName}.gz`), gzipSync(lines)), index: null };
+/**
+ * The files of one segment, fed record by record: good records stream into the LZO file; gzip
+ * output (and bad rows, which are rare) is compressed whole at the end from the lines kept.
+ */
+class SegmentOutputBuilder {
+  private lzo: LzoFileWriter | null = null;
+  private goodCount = 0;
+  private readonly goodLines: string[] = [];
+  private readonly badLines: string[] = [];
+
+  constructor(private readonly outDir: string, private readonly baseName: string, private readonly format: ShipFormat, private readonly mtimeSeconds: number) {}
+
+  /** `payload` may be a reused buffer: it is copied or converted here. */
+  add(kind: FrameKind.Good | FrameKind.Bad, payload: Buffer): void {
+    if (kind === FrameKind.Bad) {
+      this.badLines.push(`${payload.toString('utf8')}\n`);
+      return;
     }
+    this.goodCount++;
+    if (this.format === 'gzip') {
+      this.goodLines.push(`${payload.toString('base64')}\n`);
+      return;
+    }
+    this.lzo ??= new LzoFileWriter(join(this.outDir, `${this.baseName}.lzo`), this.mtimeSeconds);
+    this.lzo.add(payload);
   }
-  let badOut: OutputSet | null = null;
-  if (bad.length > 0) {
-    const lines = bad.map((r) => `${r.toString('utf8')}\n`).join('');
-    badOut = { ext: 'json.gz', records: bad.length, file: writeWhole(join(outDir, `${baseName}.bad.json.gz`), gzipSync(lines)), index: null };
+
+  finish(): { good: OutputSet | null; bad: OutputSet | null } {
+    let good: OutputSet | null = null;
+    if (this.lzo !== null) {
+      const { file, index } = this.lzo.finish();
+      this.lzo = null;
+      good = { ext: 'lzo', records: this.goodCount, file, index };
+    } else if (this.goodLines.length > 0) {
+      good = { ext: 'gz', records: this.goodCount, file: writeWhole(join(this.outDir, `${this.baseName}.gz`), gzipSync(this.goodLines.join(''))), index: null };
+    }
+    const bad: OutputSet | null = this.badLines.length === 0
+      ? null
+      : { ext: 'json.gz', records: this.badLines.length, file: writeWhole(join(this.outDir, `${this.baseName}.bad.json.gz`), gzipSync(this.badLines.join(''))), index: null };
+    return { good, bad };
   }
-  return { header: scan.header, footer: scan.footer, good: goodOut, bad: badOut };
+
+  /** Closes an unfinished LZO file (the caller removes the directory). */
+  abort(): void {
+    this.lzo?.abort();
+    this.lzo = null;
+  }
+}
+
+/**
+ * Builds a sealed segment's files, reading it through one buffer of `chunkBytes`
+ * (SegmentFileReader), never whole. Throws when the segment is unreadable or not sealed; the
+ * caller removes what was written.
+ */
+export function buildSegmentOutputs(segmentPath: string, outDir: string, baseName: string, format: ShipFormat, chunkBytes: number): SegmentOutputs {
+  let fd: number;
+  try {
+    fd = openSync(segmentPath, 'r');
+  } catch (e) {
+    throw new Error(`${segmentPath}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let builder: SegmentOutputBuilder | null = null;
+  try {
+    const reader = new SegmentFileReader(fd, chunkBytes);
+    // The LZO header carries the first event's time, from the footer: read it before the records.
+    const trailing = trailingFooter(reader);
+    const b = new SegmentOutputBuilder(outDir, baseName, format, trailing === null ? 0 : Math.floor(trailing.firstMs / 1000));
+    builder = b;
+    const walk = walkSegment(reader, (kind, _offset, payload) => b.add(kind, payload));
+    if (typeof walk === 'string') throw new Error(`${segmentPath}: ${walk}`);
+    if (walk.footer === null) throw new Error(`${segmentPath}: not sealed (${walk.problem ?? 'no footer'})`);
+    const files = b.finish();
+    builder = null;
+    return { header: walk.header, footer: walk.footer, ...files };
+  } finally {
+    builder?.abort();
+    closeSync(fd);
+  }
 }

@@ -30,7 +30,7 @@ export interface ShipHooks {
 /** The objects a segment becomes, with their keys; built in `work` (removed afterwards). */
 export function segmentObjects(seg: SegmentRef, plan: ShipPlan, work: string): { records: number; objects: Array<{ key: string; file: LocalFile; type: string }> } {
   const base = `${seg.instanceId}-${String(seg.seq).padStart(20, '0')}`;
-  const out = buildSegmentOutputs(seg.path, work, base, plan.format);
+  const out = buildSegmentOutputs(seg.path, work, base, plan.format, plan.readChunkBytes);
   const firstEventMs = out.footer.firstMs || seg.firstMs;
   const objects: Array<{ key: string; file: LocalFile; type: string }> = [];
   if (out.good !== null) {

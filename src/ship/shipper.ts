@@ -30,6 +30,8 @@ export interface ShipPlan {
   badPrefix: string;
   /** Where segment files are built before upload. */
   outDir: string;
+  /** Bytes of the buffer a segment is read through (SegmentFileReader). */
+  readChunkBytes: number;
   concurrency: number;
   retry: RetryPolicy;
 }

@@ -28,6 +28,7 @@ export function startShipper(config: SluiceConfig, source: SegmentSource, log: S
     prefix: config.s3.prefix,
     badPrefix: config.s3.badPrefix,
     outDir: join(resolve(config.wal.dir), 'outbox'),
+    readChunkBytes: config.ship.readChunk,
     concurrency: config.ship.concurrency,
     retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
   };

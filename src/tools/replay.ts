@@ -131,7 +131,7 @@ async function replayOneDir(dir: string, args: ReplayOptions, out: (line: string
   const plan: ShipPlan = {
     s3: session?.s3 ?? s3Settings(config),
     format: config.ship.format, keyTemplate: config.ship.keyTemplate,
-    prefix: config.s3.prefix, badPrefix: config.s3.badPrefix, outDir: work, concurrency: 1,
+    prefix: config.s3.prefix, badPrefix: config.s3.badPrefix, outDir: work, readChunkBytes: config.ship.readChunk, concurrency: 1,
     retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
   };
   const totalRecords = report.sealed.reduce((n, s) => n + s.footer.records, 0);

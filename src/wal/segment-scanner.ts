@@ -1,11 +1,13 @@
 /**
  * Reads a segment file frame by frame, checking every CRC: used by recovery, the shipper,
  * replay and inspect. A problem is reported with its byte offset, never thrown past the caller.
+ * The shipper streams a segment through a bounded chunk (streamSegmentFile); the tools and recovery
+ * scan a file held whole in memory (scanSegmentBuffer). Both walk the frames with walkSegment.
  */
 import { crc32c } from '@node-rs/crc32';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import {
-  FOOTER_PAYLOAD_BYTES, FooterAccumulator, FRAME_HEADER_BYTES, FrameKind, HEADER_BYTES, readFooterPayload, readHeader,
+  FOOTER_FRAME_BYTES, FOOTER_PAYLOAD_BYTES, FooterAccumulator, FRAME_HEADER_BYTES, FrameKind, HEADER_BYTES, readFooterPayload, readHeader,
   type SegmentFooter, type SegmentHeader,
 } from './segment-format';
 
@@ -28,49 +30,134 @@ export interface SegmentScan {
   problem: string | null;
 }
 
-/** Scans a whole segment in memory. Returns a string when the header itself is unusable. */
-export function scanSegmentBuffer(buf: Buffer): SegmentScan | string {
-  const header = readHeader(buf);
+/**
+ * A segment's bytes by offset: the whole file in memory (SegmentBuffer), or read from the file in
+ * bounded chunks (SegmentFileReader).
+ */
+export interface SegmentBytes {
+  /** The file's length. */
+  readonly length: number;
+  /** `len` bytes at `off` (within the length); valid until the next call. */
+  at(off: number, len: number): Buffer;
+}
+
+class SegmentBuffer implements SegmentBytes {
+  constructor(private readonly buf: Buffer) {}
+
+  get length(): number {
+    return this.buf.length;
+  }
+
+  at(off: number, len: number): Buffer {
+    return this.buf.subarray(off, off + len);
+  }
+}
+
+/**
+ * Reads a segment file through one buffer of `chunkBytes` (grown only for a frame longer than
+ * that), so scanning a segment of any size takes one chunk of memory, not the whole file.
+ */
+export class SegmentFileReader implements SegmentBytes {
+  readonly length: number;
+  private buf: Buffer;
+  /** File offset of buf[0], and how many bytes of buf hold file data. */
+  private start = 0;
+  private filled = 0;
+
+  constructor(private readonly fd: number, readonly chunkBytes: number) {
+    if (!Number.isInteger(chunkBytes) || chunkBytes < FRAME_HEADER_BYTES) throw new Error(`chunk of ${chunkBytes} bytes is too small`);
+    this.length = fstatSync(fd).size;
+    this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /** Bytes of buffer held now (the chunk, or more after a long frame). */
+  get bufferBytes(): number {
+    return this.buf.length;
+  }
+
+  at(off: number, len: number): Buffer {
+    if (off < 0 || len < 0 || off + len > this.length) throw new RangeError(`bytes ${off}..${off + len} are outside the file (${this.length} bytes)`);
+    if (off < this.start || off + len > this.start + this.filled) this.load(off, len);
+    return this.buf.subarray(off - this.start, off - this.start + len);
+  }
+
+  /** Reads from `off`: at least `len` bytes, as much of a chunk as the file has. */
+  private load(off: number, len: number): void {
+    if (len > this.buf.length) this.buf = Buffer.allocUnsafe(len);
+    const want = Math.min(this.buf.length, this.length - off);
+    let got = 0;
+    while (got < want) {
+      const n = readSync(this.fd, this.buf, got, want - got, off + got);
+      if (n === 0) throw new Error(`file ended at ${off + got} while reading ${want} bytes at ${off}`);
+      got += n;
+    }
+    this.start = off;
+    this.filled = got;
+  }
+}
+
+/** What a walk over a segment's frames found, besides the records it handed out. */
+export interface SegmentWalk {
+  header: SegmentHeader;
+  records: number;
+  /** Offset just after the last valid record frame. */
+  validEnd: number;
+  footer: SegmentFooter | null;
+  problem: string | null;
+}
+
+/**
+ * Hands out a record frame's payload; the payload is only valid during the call (a reader's
+ * chunk is reused): keep a copy, not the view.
+ */
+export type RecordVisitor = (kind: FrameKind.Good | FrameKind.Bad, offset: number, payload: Buffer) => void;
+
+/** Walks a segment frame by frame, checking every CRC. Returns a string when the header is unusable. */
+export function walkSegment(src: SegmentBytes, visit: RecordVisitor): SegmentWalk | string {
+  const size = src.length;
+  const header = readHeader(src.at(0, Math.min(size, HEADER_BYTES)));
   if (typeof header === 'string') return header;
-  const records: ScannedRecord[] = [];
   const acc = new FooterAccumulator();
   let off = HEADER_BYTES;
+  let validEnd = HEADER_BYTES;
   let footer: SegmentFooter | null = null;
   let problem: string | null = null;
-  while (off < buf.length) {
-    if (off + FRAME_HEADER_BYTES > buf.length) {
-      if (buf.subarray(off).some((b) => b !== 0)) problem = `torn frame header at offset ${off}`;
+  while (off < size) {
+    if (off + FRAME_HEADER_BYTES > size) {
+      if (src.at(off, size - off).some((b) => b !== 0)) problem = `torn frame header at offset ${off}`;
       break;
     }
-    const len = buf.readUInt32LE(off + 4);
+    const head = src.at(off, FRAME_HEADER_BYTES);
+    const crc = head.readUInt32LE(0);
+    const len = head.readUInt32LE(4);
+    const kind = head[8]!;
     if (len === 0) {
-      if (buf.readUInt32LE(off) !== 0 || buf[off + 8] !== 0) problem = `frame with zero length at offset ${off}`;
+      if (crc !== 0 || kind !== 0) problem = `frame with zero length at offset ${off}`;
       break;
     }
     const end = off + FRAME_HEADER_BYTES + len;
-    if (end > buf.length) {
+    if (end > size) {
       problem = `frame at offset ${off} runs past the end of the file (length ${len})`;
       break;
     }
-    const crc = buf.readUInt32LE(off);
-    if (crc32c(buf.subarray(off + 4, end)) !== crc) {
+    const frame = src.at(off, FRAME_HEADER_BYTES + len);
+    if (crc32c(frame.subarray(4)) !== crc) {
       problem = `CRC mismatch in the frame at offset ${off}`;
       break;
     }
-    const kind = buf[off + 8]!;
     if (kind === FrameKind.Footer) {
       if (len !== FOOTER_PAYLOAD_BYTES) {
         problem = `footer at offset ${off} has length ${len}`;
         break;
       }
-      const f = readFooterPayload(buf.subarray(off + FRAME_HEADER_BYTES, end));
+      const f = readFooterPayload(frame.subarray(FRAME_HEADER_BYTES));
       const mine = acc.footer();
       if (f.records !== mine.records || f.recordBytes !== mine.recordBytes || f.checksum !== mine.checksum) {
         problem = `footer at offset ${off} disagrees with the records (count ${f.records} vs ${mine.records})`;
         break;
       }
-      if (end !== buf.length) {
-        problem = `${buf.length - end} bytes after the footer at offset ${off}`;
+      if (end !== size) {
+        problem = `${size - end} bytes after the footer at offset ${off}`;
         break;
       }
       footer = f;
@@ -80,15 +167,54 @@ export function scanSegmentBuffer(buf: Buffer): SegmentScan | string {
       problem = `unknown frame kind ${kind} at offset ${off}`;
       break;
     }
-    records.push({ kind, offset: off, payload: buf.subarray(off + FRAME_HEADER_BYTES, end) });
+    visit(kind, off, frame.subarray(FRAME_HEADER_BYTES));
     acc.add(crc, end - off, 0);
     off = end;
+    validEnd = end;
   }
-  const validEnd = records.length === 0 ? HEADER_BYTES : records[records.length - 1]!.offset + FRAME_HEADER_BYTES + records[records.length - 1]!.payload.length;
-  if (footer === null && problem === null && off >= buf.length && buf.length < header.capacity) {
-    problem = `file cut at offset ${buf.length}: shorter than its capacity ${header.capacity} and no footer`;
+  if (footer === null && problem === null && off >= size && size < header.capacity) {
+    problem = `file cut at offset ${size}: shorter than its capacity ${header.capacity} and no footer`;
   }
-  return { header, records, validEnd, footer, problem };
+  return { header, records: acc.records, validEnd, footer, problem };
+}
+
+/**
+ * The footer at the end of a sealed segment (read first, for the time it carries), or null when
+ * the file does not end with a footer frame whose CRC holds. It is only checked against the records
+ * by walkSegment.
+ */
+export function trailingFooter(src: SegmentBytes): SegmentFooter | null {
+  if (src.length < HEADER_BYTES + FOOTER_FRAME_BYTES) return null;
+  const frame = src.at(src.length - FOOTER_FRAME_BYTES, FOOTER_FRAME_BYTES);
+  if (frame.readUInt32LE(4) !== FOOTER_PAYLOAD_BYTES || frame[8] !== FrameKind.Footer) return null;
+  if (crc32c(frame.subarray(4)) !== frame.readUInt32LE(0)) return null;
+  return readFooterPayload(frame.subarray(FRAME_HEADER_BYTES));
+}
+
+/** Scans a whole segment in memory. Returns a string when the header itself is unusable. */
+export function scanSegmentBuffer(buf: Buffer): SegmentScan | string {
+  const records: ScannedRecord[] = [];
+  const walk = walkSegment(new SegmentBuffer(buf), (kind, offset, payload) => records.push({ kind, offset, payload }));
+  if (typeof walk === 'string') return walk;
+  return { header: walk.header, records, validEnd: walk.validEnd, footer: walk.footer, problem: walk.problem };
+}
+
+/**
+ * Walks a segment file through a SegmentFileReader of `chunkBytes`: the records are handed to
+ * `visit` (copy what you keep). Returns a string when the file cannot be read or its header is unusable.
+ */
+export function streamSegmentFile(path: string, chunkBytes: number, visit: RecordVisitor): SegmentWalk | string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
+  try {
+    return walkSegment(new SegmentFileReader(fd, chunkBytes), visit);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function scanSegmentFile(path: string): SegmentScan | string {
