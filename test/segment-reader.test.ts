@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSegmentOutputs, writeLzoFile } from '../src/ship/segment-files';
 import { FRAME_HEADER_BYTES, FrameKind, HEADER_BYTES, segmentFileName } from '../src/wal/segment-format';
-import { scanSegmentBuffer, SegmentFileReader, streamSegmentFile, walkSegment, type SegmentWalk } from '../src/wal/segment-scanner';
+import { scanSegmentBuffer, SegmentFileReader, walkSegment, withSegmentFile, type SegmentWalk } from '../src/wal/segment-scanner';
 import { SegmentWriter } from '../src/wal/segment-writer';
 import { lzopDecompress, lzopTest, parseBlocks } from './helpers/lzo-read';
 
@@ -43,8 +43,8 @@ interface Seen { kind: number; offset: number; bytes: Buffer }
 function streamed(path: string, chunk: number): { walk: SegmentWalk | string; seen: Seen[] } {
   const seen: Seen[] = [];
   // Copied: the payload is a view of the reader's chunk, valid only during the call.
-  const walk = streamSegmentFile(path, chunk, (kind, offset, payload) => seen.push({ kind, offset, bytes: Buffer.from(payload) }));
-  return { walk, seen };
+  const r = withSegmentFile(path, chunk, (reader) => ({ walk: walkSegment(reader, (kind, offset, payload) => seen.push({ kind, offset, bytes: Buffer.from(payload) })) }));
+  return { walk: typeof r === 'string' ? r : r.walk, seen };
 }
 
 /** The streaming walk and the in-memory scan agree on everything; returns how many records. */

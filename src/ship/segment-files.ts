@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { encodeBlock, RECORDS_PER_BLOCK } from '../lzo/elephant-bird';
 import { LzopWriter } from '../lzo/lzop-writer';
 import { FrameKind, type SegmentFooter, type SegmentHeader } from '../wal/segment-format';
-import { SegmentFileReader, trailingFooter, walkSegment } from '../wal/segment-scanner';
+import { trailingFooter, walkSegment, withSegmentFile } from '../wal/segment-scanner';
 
 export type ShipFormat = 'lzo' | 'gzip';
 
@@ -186,31 +186,24 @@ class SegmentOutputBuilder {
 
 /**
  * Builds a sealed segment's files, reading it through one buffer of `chunkBytes`
- * (SegmentFileReader), never whole. Throws when the segment is unreadable or not sealed; the
- * caller removes what was written.
+ * (SegmentFileReader), never whole. Throws when the segment is unreadable or not sealed, after
+ * closing what it was writing; the caller removes the directory.
  */
 export function buildSegmentOutputs(segmentPath: string, outDir: string, baseName: string, format: ShipFormat, chunkBytes: number): SegmentOutputs {
-  let fd: number;
-  try {
-    fd = openSync(segmentPath, 'r');
-  } catch (e) {
-    throw new Error(`${segmentPath}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  let builder: SegmentOutputBuilder | null = null;
-  try {
-    const reader = new SegmentFileReader(fd, chunkBytes);
+  const built = withSegmentFile(segmentPath, chunkBytes, (reader): SegmentOutputs => {
     // The LZO header carries the first event's time, from the footer: read it before the records.
     const trailing = trailingFooter(reader);
-    const b = new SegmentOutputBuilder(outDir, baseName, format, trailing === null ? 0 : Math.floor(trailing.firstMs / 1000));
-    builder = b;
-    const walk = walkSegment(reader, (kind, _offset, payload) => b.add(kind, payload));
-    if (typeof walk === 'string') throw new Error(`${segmentPath}: ${walk}`);
-    if (walk.footer === null) throw new Error(`${segmentPath}: not sealed (${walk.problem ?? 'no footer'})`);
-    const files = b.finish();
-    builder = null;
-    return { header: walk.header, footer: walk.footer, ...files };
-  } finally {
-    builder?.abort();
-    closeSync(fd);
-  }
+    const builder = new SegmentOutputBuilder(outDir, baseName, format, trailing === null ? 0 : Math.floor(trailing.firstMs / 1000));
+    try {
+      const walk = walkSegment(reader, (kind, _offset, payload) => builder.add(kind, payload));
+      if (typeof walk === 'string') throw new Error(`${segmentPath}: ${walk}`);
+      if (walk.footer === null) throw new Error(`${segmentPath}: not sealed (${walk.problem ?? 'no footer'})`);
+      return { header: walk.header, footer: walk.footer, ...builder.finish() };
+    } catch (e) {
+      builder.abort();
+      throw e;
+    }
+  });
+  if (typeof built === 'string') throw new Error(`${segmentPath}: ${built}`);
+  return built;
 }

@@ -1,7 +1,7 @@
 /**
  * Reads a segment file frame by frame, checking every CRC: used by recovery, the shipper,
  * replay and inspect. A problem is reported with its byte offset, never thrown past the caller.
- * The shipper streams a segment through a bounded chunk (streamSegmentFile); the tools and recovery
+ * The shipper streams a segment through a bounded chunk (withSegmentFile); the tools and recovery
  * scan a file held whole in memory (scanSegmentBuffer). Both walk the frames with walkSegment.
  */
 import { crc32c } from '@node-rs/crc32';
@@ -199,19 +199,23 @@ export function scanSegmentBuffer(buf: Buffer): SegmentScan | string {
   return { header: walk.header, records, validEnd: walk.validEnd, footer: walk.footer, problem: walk.problem };
 }
 
+function cannotRead(e: unknown): string {
+  return `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+}
+
 /**
- * Walks a segment file through a SegmentFileReader of `chunkBytes`: the records are handed to
- * `visit` (copy what you keep). Returns a string when the file cannot be read or its header is unusable.
+ * Opens a segment file, hands `use` a SegmentFileReader of `chunkBytes` on it and closes it
+ * afterwards. Returns a string when the file cannot be opened.
  */
-export function streamSegmentFile(path: string, chunkBytes: number, visit: RecordVisitor): SegmentWalk | string {
+export function withSegmentFile<T extends object>(path: string, chunkBytes: number, use: (reader: SegmentFileReader) => T): T | string {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    return `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    return cannotRead(e);
   }
   try {
-    return walkSegment(new SegmentFileReader(fd, chunkBytes), visit);
+    return use(new SegmentFileReader(fd, chunkBytes));
   } finally {
     closeSync(fd);
   }
@@ -222,7 +226,7 @@ export function scanSegmentFile(path: string): SegmentScan | string {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    return `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    return cannotRead(e);
   }
   return scanSegmentBuffer(buf);
 }
