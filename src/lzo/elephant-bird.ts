@@ -23,26 +23,60 @@ function writeVarint(buf: Buffer, off: number, n: number): number {
   return off;
 }
 
-/** One block: marker, LE length, SerializedBlock with the records as proto_blobs. */
-export function encodeBlock(records: readonly Buffer[]): Buffer {
-  let msg = 2 + 1 + varintBytes(CLASS_NAME.length) + CLASS_NAME.length;
-  for (const r of records) msg += 1 + varintBytes(r.length) + r.length;
-  const buf = Buffer.allocUnsafe(16 + 4 + msg);
-  BLOCK_MARKER.copy(buf, 0);
-  buf.writeUInt32LE(msg, 16);
-  let off = 20;
-  buf[off++] = 0x08; // field 1, varint
-  buf[off++] = 0x01; // version 1
-  buf[off++] = 0x12; // field 2, length-delimited
-  off = writeVarint(buf, off, CLASS_NAME.length);
-  off += CLASS_NAME.copy(buf, off);
-  for (const r of records) {
-    buf[off++] = 0x1a; // field 3, length-delimited
-    off = writeVarint(buf, off, r.length);
-    off += r.copy(buf, off);
+/** Marker, LE message length, then the message's version and class-name fields: all fixed-size. */
+const BLOCK_PREFIX_BYTES = 16 + 4 + 2 + 1 + varintBytes(CLASS_NAME.length) + CLASS_NAME.length;
+/** The first buffer of a block: 100 records of up to 2.5 KB; it grows for longer ones. */
+const BLOCK_INITIAL_BYTES = 256 * 1024;
+
+/**
+ * One block (marker, LE length, SerializedBlock with the records as proto_blobs), built record by
+ * record: each record is copied once, straight into the block, so the caller's buffer may be
+ * reused as soon as add returns.
+ */
+export class BlockBuilder {
+  private buf = Buffer.allocUnsafe(BLOCK_INITIAL_BYTES);
+  private off = BLOCK_PREFIX_BYTES;
+  private count = 0;
+
+  /** Records in the block being built. */
+  get records(): number {
+    return this.count;
   }
-  if (off !== buf.length) throw new Error(`encodeBlock wrote ${off} of ${buf.length} bytes`);
-  return buf;
+
+  add(record: Uint8Array): void {
+    const need = this.off + 1 + varintBytes(record.length) + record.length;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.off);
+      this.buf = grown;
+    }
+    const buf = this.buf;
+    let off = this.off;
+    buf[off++] = 0x1a; // field 3, length-delimited
+    off = writeVarint(buf, off, record.length);
+    buf.set(record, off);
+    this.off = off + record.length;
+    this.count++;
+  }
+
+  /** The finished block; the builder starts the next one in a new buffer (the block is the caller's). */
+  take(): Buffer {
+    const buf = this.buf;
+    BLOCK_MARKER.copy(buf, 0);
+    buf.writeUInt32LE(this.off - 20, 16);
+    let off = 20;
+    buf[off++] = 0x08; // field 1, varint
+    buf[off++] = 0x01; // version 1
+    buf[off++] = 0x12; // field 2, length-delimited
+    off = writeVarint(buf, off, CLASS_NAME.length);
+    off += CLASS_NAME.copy(buf, off);
+    if (off !== BLOCK_PREFIX_BYTES) throw new Error(`block prefix of ${off} bytes, expected ${BLOCK_PREFIX_BYTES}`);
+    const block = buf.subarray(0, this.off);
+    this.buf = Buffer.allocUnsafe(BLOCK_INITIAL_BYTES);
+    this.off = BLOCK_PREFIX_BYTES;
+    this.count = 0;
+    return block;
+  }
 }
 
 export interface DecodedBlock {

@@ -7,7 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeBlock, RECORDS_PER_BLOCK } from '../lzo/elephant-bird';
+import { BlockBuilder, RECORDS_PER_BLOCK } from '../lzo/elephant-bird';
 import { LzopWriter } from '../lzo/lzop-writer';
 import { FrameKind, type SegmentFooter, type SegmentHeader } from '../wal/segment-format';
 import { trailingFooter, walkSegment, withSegmentFile } from '../wal/segment-scanner';
@@ -69,21 +69,16 @@ function writeWhole(path: string, data: Buffer): LocalFile {
   return f.close();
 }
 
-/** Initial staging buffer of an LzoFileWriter: a block of 100 records of up to 2.5 KB. */
-const STAGING_BYTES = 256 * 1024;
-
 /**
  * A splittable LZO file written record by record: elephant-bird blocks of 100 records in an lzop
- * container, then its .lzo.index beside it. A record is copied when added (the caller's buffer may
- * be a reused chunk), into one staging buffer for the block being built: memory is one block of
- * records and one LZO block, whatever the file's size.
+ * container, then its .lzo.index beside it. A record is copied into the block being built when
+ * added (the caller's buffer may be a reused chunk): memory is one block of records and one LZO
+ * block, whatever the file's size.
  */
 export class LzoFileWriter {
   private readonly out: HashingFile;
   private readonly lzop: LzopWriter;
-  private staged = Buffer.allocUnsafe(STAGING_BYTES);
-  private stagedBytes = 0;
-  private readonly lengths: number[] = [];
+  private readonly block = new BlockBuilder();
 
   constructor(readonly path: string, mtimeSeconds: number) {
     this.out = new HashingFile(path);
@@ -91,33 +86,12 @@ export class LzoFileWriter {
   }
 
   add(record: Buffer): void {
-    const need = this.stagedBytes + record.length;
-    if (need > this.staged.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.staged.length * 2));
-      this.staged.copy(grown, 0, 0, this.stagedBytes);
-      this.staged = grown;
-    }
-    record.copy(this.staged, this.stagedBytes);
-    this.stagedBytes = need;
-    this.lengths.push(record.length);
-    if (this.lengths.length === RECORDS_PER_BLOCK) this.writeBlock();
-  }
-
-  private writeBlock(): void {
-    const views: Buffer[] = [];
-    let off = 0;
-    for (const len of this.lengths) {
-      views.push(this.staged.subarray(off, off + len));
-      off += len;
-    }
-    // encodeBlock copies the records out: the staging buffer is free again after it.
-    this.lzop.write(encodeBlock(views));
-    this.lengths.length = 0;
-    this.stagedBytes = 0;
+    this.block.add(record);
+    if (this.block.records === RECORDS_PER_BLOCK) this.lzop.write(this.block.take());
   }
 
   finish(): { file: LocalFile; index: LocalFile } {
-    if (this.lengths.length > 0) this.writeBlock();
+    if (this.block.records > 0) this.lzop.write(this.block.take());
     this.lzop.finish();
     return { file: this.out.close(), index: writeWhole(`${this.path}.index`, this.lzop.index()) };
   }
