@@ -53,6 +53,10 @@ export interface WalConfig {
   maxUnshippedBytes: number;
   minFreeBytes: number;
   maxSyncLatency: number;
+  /** Milliseconds a small group waits for company before its sync (GroupCommit). */
+  commitDelay: number;
+  /** A group of this many requests syncs at once. */
+  commitGroup: number;
   serializer: 'inline' | 'pool';
   serializerThreads: number;
   serializerBatch: number;
