@@ -80,7 +80,7 @@ export class GroupCommit {
 
   /** Registers a waiter for `records` just appended. */
   wait(waiter: CommitWaiter, records: number): void {
-    if (this.waiters.length === 0) this.groupFrom = performance.now();
+    if (this.waiters.length === 0 && this.pacing.delayMs > 0) this.groupFrom = performance.now();
     this.waiters.push(waiter);
     this.waitingRecords += records;
     this.schedule();
@@ -113,7 +113,7 @@ export class GroupCommit {
     if (this.inFlight || this.scheduled) return;
     if (!force) {
       if (this.waiters.length === 0) return;
-      if (this.waiters.length < this.pacing.group) {
+      if (this.pacing.delayMs > 0 && this.waiters.length < this.pacing.group) {
         const left = this.groupFrom + this.pacing.delayMs - performance.now();
         if (left > 0) {
           this.delayTimer ??= setTimeout(() => {
