@@ -59,7 +59,7 @@ export class BlockBuilder {
     this.count++;
   }
 
-  /** The finished block; the builder starts the next one in a new buffer (the block is the caller's). */
+  /** The finished block: a view of the builder's buffer, valid until the next add (which starts the next block in it). */
   take(): Buffer {
     const buf = this.buf;
     BLOCK_MARKER.copy(buf, 0);
@@ -72,7 +72,6 @@ export class BlockBuilder {
     off += CLASS_NAME.copy(buf, off);
     if (off !== BLOCK_PREFIX_BYTES) throw new Error(`block prefix of ${off} bytes, expected ${BLOCK_PREFIX_BYTES}`);
     const block = buf.subarray(0, this.off);
-    this.buf = Buffer.allocUnsafe(BLOCK_INITIAL_BYTES);
     this.off = BLOCK_PREFIX_BYTES;
     this.count = 0;
     return block;

@@ -6,7 +6,7 @@
  * Every block's file offset is reported for the .lzo.index. Layout: ../shared/spec/output-formats.md §1-2.
  */
 import { adler32 } from './adler32';
-import { lzoCompress, LZO_LIB_VERSION } from './lzo-binding';
+import { LzoCompressor, LZO_LIB_VERSION } from './lzo-binding';
 
 export const LZOP_MAGIC = Buffer.from([0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const LZOP_VERSION = 0x1010;
@@ -33,14 +33,18 @@ export function lzopHeader(mtimeSeconds: number, flags = F_ADLER32_D): Buffer {
   return h;
 }
 
-/** Receives the container's bytes in order (to a file, a hash, a buffer). */
+/** Receives the container's bytes in order (to a file, a hash). */
 export interface ByteSink {
+  /** `chunk` is valid only during the call: the writer reuses its buffers. */
   write(chunk: Buffer): void;
 }
 
 export class LzopWriter {
-  private pending: Buffer[] = [];
+  /** The block being filled, compressed when full: one buffer for the writer's life. */
+  private readonly staging = Buffer.allocUnsafe(MAX_BLOCK_BYTES);
   private pendingBytes = 0;
+  private readonly compressor = new LzoCompressor(MAX_BLOCK_BYTES);
+  private readonly blockHead = Buffer.allocUnsafe(12);
   private offset = 0;
   private finished = false;
   /** File offset of every block, in order: the .lzo.index entries. */
@@ -60,28 +64,27 @@ export class LzopWriter {
     this.offset += chunk.length;
   }
 
+  /** Copies `data` into the block being filled: the caller may reuse it when this returns. */
   write(data: Buffer): void {
     if (this.finished) throw new Error('LzopWriter: write after finish');
-    let rest = data;
-    while (rest.length > 0) {
-      const room = MAX_BLOCK_BYTES - this.pendingBytes;
-      const take = rest.length <= room ? rest : rest.subarray(0, room);
-      this.pending.push(take);
-      this.pendingBytes += take.length;
-      rest = rest.subarray(take.length);
+    let from = 0;
+    while (from < data.length) {
+      const n = Math.min(MAX_BLOCK_BYTES - this.pendingBytes, data.length - from);
+      data.copy(this.staging, this.pendingBytes, from, from + n);
+      this.pendingBytes += n;
+      from += n;
       if (this.pendingBytes === MAX_BLOCK_BYTES) this.flushBlock();
     }
   }
 
   private flushBlock(): void {
     if (this.pendingBytes === 0) return;
-    const raw = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
+    const raw = this.staging.subarray(0, this.pendingBytes);
     this.pendingBytes = 0;
-    const compressed = lzoCompress(raw);
+    const compressed = this.compressor.compress(raw);
     const stored = compressed.length >= raw.length;
     const data = stored ? raw : compressed;
-    const head = Buffer.allocUnsafe(12);
+    const head = this.blockHead;
     head.writeUInt32BE(raw.length, 0);
     head.writeUInt32BE(data.length, 4);
     head.writeUInt32BE(adler32(raw), 8);
