@@ -57,6 +57,10 @@ export interface WalConfig {
   commitDelay: number;
   /** A group of this many requests syncs at once. */
   commitGroup: number;
+  /** A group of at most this many requests is synced on the event loop (0: never). */
+  loopSyncGroup: number;
+  /** Milliseconds: only while the previous sync took less. */
+  loopSyncBelow: number;
   serializer: 'inline' | 'pool';
   serializerThreads: number;
   serializerBatch: number;

@@ -45,7 +45,7 @@ export class CollectorShard {
       this.wal = WriteAheadLog.open({
         dir: o.walDir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: o.rollAgeMs,
         maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
-        maxSyncLatencyMs: w.maxSyncLatency, commitPacing: { delayMs: w.commitDelay, group: w.commitGroup }, spareSegments: w.spareSegments, recycleSegments: w.recycleSegments, syncDelayMs: () => syncDelay, log: logger, observer: this.walMetrics, eventTimeOf: recordTimeMs,
+        maxSyncLatencyMs: w.maxSyncLatency, commitPacing: { delayMs: w.commitDelay, group: w.commitGroup }, loopSync: { group: w.loopSyncGroup, belowMs: w.loopSyncBelow }, spareSegments: w.spareSegments, recycleSegments: w.recycleSegments, syncDelayMs: () => syncDelay, log: logger, observer: this.walMetrics, eventTimeOf: recordTimeMs,
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;

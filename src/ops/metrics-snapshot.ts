@@ -23,6 +23,8 @@ export interface WalSnapshot {
   badRecords: number;
   bytes: number;
   syncs: number;
+  /** Syncs whose fdatasyncs ran on the event loop (small groups, fast device). */
+  loopSyncs: number;
   appendLatency: HistogramSnapshot;
   syncLatency: HistogramSnapshot;
   groupRequests: HistogramSnapshot;
@@ -77,7 +79,7 @@ export function mergeShards(xs: readonly ShardSnapshot[]): ShardSnapshot {
     },
     wal: {
       instanceId: xs.map((x) => x.wal.instanceId).join(','),
-      goodRecords: add((x) => x.wal.goodRecords), badRecords: add((x) => x.wal.badRecords), bytes: add((x) => x.wal.bytes), syncs: add((x) => x.wal.syncs),
+      goodRecords: add((x) => x.wal.goodRecords), badRecords: add((x) => x.wal.badRecords), bytes: add((x) => x.wal.bytes), syncs: add((x) => x.wal.syncs), loopSyncs: add((x) => x.wal.loopSyncs),
       appendLatency: hist((x) => x.wal.appendLatency), syncLatency: hist((x) => x.wal.syncLatency), groupRequests: hist((x) => x.wal.groupRequests), groupRecords: hist((x) => x.wal.groupRecords),
       pendingRecords: add((x) => x.wal.pendingRecords), sealedSegments: add((x) => x.wal.sealedSegments), segmentsSealed: add((x) => x.wal.segmentsSealed),
       segmentsReleased: add((x) => x.wal.segmentsReleased), segmentsRecycled: add((x) => x.wal.segmentsRecycled), sparesCreated: add((x) => x.wal.sparesCreated), unshippedBytes: add((x) => x.wal.unshippedBytes), refused: add((x) => x.wal.refused),

@@ -8,6 +8,7 @@ export class WalMetrics implements WalObserver {
   badRecords = 0;
   bytes = 0;
   syncs = 0;
+  loopSyncs = 0;
   readonly appendLatency = new WindowedHistogram();
   readonly syncLatency = new WindowedHistogram();
   /** Requests answered by one sync. */
@@ -22,8 +23,9 @@ export class WalMetrics implements WalObserver {
     this.appendLatency.record(us);
   }
 
-  readonly synced = (us: number, waiters: number, records: number): void => {
+  readonly synced = (us: number, waiters: number, records: number, onLoop: boolean): void => {
     this.syncs++;
+    if (onLoop) this.loopSyncs++;
     this.syncLatency.record(us);
     if (waiters > 0) this.groupRequests.record(waiters);
     if (records > 0) this.groupRecords.record(records);
@@ -33,7 +35,7 @@ export class WalMetrics implements WalObserver {
   snapshot(wal: WriteAheadLog): WalSnapshot {
     const free = wal.freeDiskBytes;
     return {
-      instanceId: wal.instanceId, goodRecords: this.goodRecords, badRecords: this.badRecords, bytes: this.bytes, syncs: this.syncs,
+      instanceId: wal.instanceId, goodRecords: this.goodRecords, badRecords: this.badRecords, bytes: this.bytes, syncs: this.syncs, loopSyncs: this.loopSyncs,
       appendLatency: this.appendLatency.snapshot(), syncLatency: this.syncLatency.snapshot(), groupRequests: this.groupRequests.snapshot(), groupRecords: this.groupRecords.snapshot(),
       pendingRecords: wal.pendingRecords, sealedSegments: wal.sealedSegments().length, segmentsSealed: wal.counters.segmentsSealed,
       segmentsReleased: wal.counters.segmentsReleased, segmentsRecycled: wal.counters.segmentsRecycled, sparesCreated: wal.sparesCreated, unshippedBytes: wal.unshippedBytes(), refused: wal.counters.refusedSubmits,

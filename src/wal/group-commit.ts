@@ -9,9 +9,18 @@
  * so that at moderate load several requests share one sync instead of one each. Every sync costs
  * a hand-off to the thread pool, the fdatasync's device round trips and a wake-up of the event
  * loop, whatever it covers. A group of `group` waiters or more, a flush and `delayMs` 0 start at once.
+ *
+ * Where a sync runs: on the thread pool (fdatasync's callback), or, for a group of at most
+ * `LoopSync.group` waiters while the previous sync took less than `LoopSync.belowMs`, on the
+ * event loop itself (fdatasyncSync). A small group's sync on the pool costs more CPU than the
+ * sync: the hand-off to a pool thread, its wake-up when the device answers and the loop's
+ * wake-up by the pool, each a context switch; on the loop it is one sleep and one wake-up. The
+ * loop reads no request meanwhile (they wait in their sockets, and the next group takes them);
+ * large groups, which come at high load, and every group after a slow sync go to the pool, where
+ * the loop keeps reading and appending while the device works.
  */
 import { strict as assert } from 'node:assert';
-import { fdatasync, fsync } from 'node:fs';
+import { fdatasync, fdatasyncSync, fsync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { CommitWaiter } from './record-sink';
 
@@ -27,8 +36,11 @@ export interface GroupCommitStats {
   lastGroupSize: number;
 }
 
-/** Hears of every completed sync: its duration (µs), the requests and the records it answered. */
-export type SyncListener = (us: number, waiters: number, records: number) => void;
+/**
+ * Hears of every completed sync: its duration (µs), the requests and the records it answered,
+ * and whether its fdatasyncs ran on the event loop.
+ */
+export type SyncListener = (us: number, waiters: number, records: number, onLoop: boolean) => void;
 
 /** How long a small group waits for company before its sync starts (see the header). */
 export interface CommitPacing {
@@ -39,6 +51,24 @@ export interface CommitPacing {
 }
 
 export const NO_COMMIT_DELAY: CommitPacing = { delayMs: 0, group: 1 };
+
+/** Which syncs run on the event loop instead of the thread pool (see the header). */
+export interface LoopSync {
+  /** A group of at most this many waiters is synced on the loop; 0: never. */
+  group: number;
+  /** Only while the previous sync took less than this many milliseconds. */
+  belowMs: number;
+}
+
+export const NO_LOOP_SYNC: LoopSync = { group: 0, belowMs: 0 };
+
+export interface GroupCommitOptions {
+  /** Fault injection (tests): milliseconds to wait before each sync. */
+  syncDelayMs?: () => number;
+  onSynced?: SyncListener;
+  pacing?: CommitPacing;
+  loopSync?: LoopSync;
+}
 
 export class GroupCommit {
   private waiters: CommitWaiter[] = [];
@@ -55,17 +85,21 @@ export class GroupCommit {
   private syncStartedAt = 0;
   private drainWaiters: Array<() => void> = [];
   readonly stats: GroupCommitStats = { syncs: 0, lastSyncMs: 0, lastGroupSize: 0 };
+  private readonly syncDelayMs: () => number;
+  private readonly onSynced: SyncListener;
+  private readonly pacing: CommitPacing;
+  private readonly loopSync: LoopSync;
 
   /** `onError` hears of a failed sync once per failure, before the group is answered. */
-  constructor(
-    private readonly dirFd: number,
-    private readonly onError: (err: Error) => void,
-    private readonly syncDelayMs: () => number = () => 0,
-    private readonly onSynced: SyncListener = () => undefined,
-    private readonly pacing: CommitPacing = NO_COMMIT_DELAY,
-  ) {
-    assert(Number.isInteger(pacing.group) && pacing.group >= 1, 'commit group must be a positive integer');
-    assert(pacing.delayMs >= 0, 'commit delay must not be negative');
+  constructor(private readonly dirFd: number, private readonly onError: (err: Error) => void, opts: GroupCommitOptions = {}) {
+    this.syncDelayMs = opts.syncDelayMs ?? (() => 0);
+    this.onSynced = opts.onSynced ?? (() => undefined);
+    this.pacing = opts.pacing ?? NO_COMMIT_DELAY;
+    this.loopSync = opts.loopSync ?? NO_LOOP_SYNC;
+    assert(Number.isInteger(this.pacing.group) && this.pacing.group >= 1, 'commit group must be a positive integer');
+    assert(this.pacing.delayMs >= 0, 'commit delay must not be negative');
+    assert(Number.isInteger(this.loopSync.group) && this.loopSync.group >= 0, 'loop sync group must be a non-negative integer');
+    assert(this.loopSync.belowMs >= 0, 'loop sync latency bound must not be negative');
   }
 
   /** Marks a file as written (to be synced by the next group). */
@@ -154,6 +188,8 @@ export class GroupCommit {
     this.targets = new Set();
     this.dirDirty = false;
     this.drainWaiters = [];
+    // Decided before the sync: the previous sync's duration is the only view of the device.
+    const onLoop = waiters.length <= this.loopSync.group && this.stats.lastSyncMs < this.loopSync.belowMs;
     let i = 0;
     const finish = (err: Error | null): void => {
       this.inFlight = false;
@@ -161,7 +197,7 @@ export class GroupCommit {
       this.stats.syncs++;
       this.stats.lastSyncMs = ms;
       this.stats.lastGroupSize = waiters.length;
-      this.onSynced(ms * 1000, waiters.length, this.syncingRecords);
+      this.onSynced(ms * 1000, waiters.length, this.syncingRecords, onLoop);
       this.syncingRecords = 0;
       if (err === null) for (const t of targets) t.synced?.();
       else this.onError(err);
@@ -171,6 +207,14 @@ export class GroupCommit {
       this.schedule(this.drainWaiters.length > 0);
     };
     const step = (): void => {
+      if (onLoop && i < targets.length) {
+        try {
+          while (i < targets.length) fdatasyncSync(targets[i++]!.fd);
+        } catch (e) {
+          finish(e as Error);
+          return;
+        }
+      }
       if (i < targets.length) {
         fdatasync(targets[i++]!.fd, (e) => (e !== null ? finish(e) : step()));
         return;

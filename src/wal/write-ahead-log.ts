@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, statfs } from 'node
 import { performance } from 'node:perf_hooks';
 import { basename, join } from 'node:path';
 import type { Durability } from '../config/types';
-import { type CommitPacing, GroupCommit, type SyncListener } from './group-commit';
+import { type CommitPacing, GroupCommit, type LoopSync, type SyncListener } from './group-commit';
 import { Preallocator, type Spare, spareFillPace } from './preallocator';
 import type { CommitWaiter, RecordSink } from './record-sink';
 import { type EventTimeOf, recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
@@ -33,6 +33,8 @@ export interface WalOptions {
   recycleSegments: number;
   /** Commit delay of small groups (see GroupCommit); none when absent. */
   commitPacing?: CommitPacing;
+  /** Small groups synced on the event loop (see GroupCommit); none when absent. */
+  loopSync?: LoopSync;
   /** Fault injection (tests): delay before each sync, read at every sync. */
   syncDelayMs?: () => number;
   log: RecoveryLog;
@@ -102,7 +104,7 @@ export class WriteAheadLog implements RecordSink {
       if (this.failure !== null) return;
       this.failure = err;
       opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
-    }, opts.syncDelayMs, opts.observer?.synced, opts.commitPacing);
+    }, { syncDelayMs: opts.syncDelayMs, onSynced: opts.observer?.synced, pacing: opts.commitPacing, loopSync: opts.loopSync });
     this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, opts.spareSegments, opts.recycleSegments, () => this.claimSegment());
     // The first segment and the spares are written synchronously at start (nothing is served yet),
     // so the first roll never waits for the spare thread to boot, and the first rolls need no new

@@ -1,0 +1,110 @@
+// Small groups synced on the event loop (wal.loopSyncGroup, wal.loopSyncBelow), on a real WAL on
+// disk: which syncs run on the loop and which on the thread pool, what a failed sync on the loop
+// does, and the server's setting and counter. The fs functions are wrapped (and called through)
+// to see which one each sync used; their counts start once the WAL is open (opening syncs too).
+import t from 'tap';
+import fs from 'node:fs';
+import type { WalObserver } from '../src/wal/write-ahead-log';
+import { request } from './helpers/http';
+import { serverPool } from './helpers/server';
+import { openWal, put, record, tempDir } from './helpers/wal';
+
+/** Counts the fdatasync calls by kind while installed; `failSync` makes fdatasyncSync throw EIO. */
+function spyOnSyncs(t: { teardown(fn: () => void): void }): { sync: number; async: number; failSync: boolean; reset(): void } {
+  const calls = { sync: 0, async: 0, failSync: false, reset: () => { calls.sync = 0; calls.async = 0; } };
+  const realSync = fs.fdatasyncSync;
+  const realAsync = fs.fdatasync;
+  fs.fdatasyncSync = (fd: number): void => {
+    calls.sync++;
+    if (calls.failSync) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    realSync(fd);
+  };
+  fs.fdatasync = ((fd: number, cb: fs.NoParamCallback) => {
+    calls.async++;
+    realAsync(fd, cb);
+  }) as typeof fs.fdatasync;
+  t.teardown(() => {
+    fs.fdatasyncSync = realSync;
+    fs.fdatasync = realAsync;
+  });
+  return calls;
+}
+
+/** The waiters and placement of every sync that answered waiters. */
+function syncLog(): { observer: WalObserver; syncs: Array<{ waiters: number; onLoop: boolean }> } {
+  const syncs: Array<{ waiters: number; onLoop: boolean }> = [];
+  return { syncs, observer: { appended: () => undefined, synced: (_us, waiters, _records, onLoop) => { if (waiters > 0) syncs.push({ waiters, onLoop }); } } };
+}
+
+t.test('a group of at most loopSyncGroup requests is synced on the loop, a larger one on the pool', async (t) => {
+  const calls = spyOnSyncs(t);
+  const log = syncLog();
+  const wal = openWal(tempDir(), { loopSync: { group: 3, belowMs: 1000 }, observer: log.observer });
+  t.teardown(() => wal.close());
+  calls.reset();
+  t.same(await Promise.all([1, 2, 3].map((i) => put(wal, [record(i)]))), [true, true, true], 'three requests acknowledged');
+  t.same(log.syncs, [{ waiters: 3, onLoop: true }], 'by one sync on the loop');
+  const syncCalls = calls.sync;
+  t.ok(syncCalls >= 1, 'which called fdatasyncSync');
+  t.equal(calls.async, 0, 'and not the pool\'s fdatasync');
+
+  t.same(await Promise.all([4, 5, 6, 7].map((i) => put(wal, [record(i)]))), [true, true, true, true], 'four requests acknowledged');
+  t.same(log.syncs[1], { waiters: 4, onLoop: false }, 'a group of four went to the pool');
+  t.ok(calls.async >= 1, 'through fdatasync');
+  t.equal(calls.sync, syncCalls, 'with no fdatasyncSync');
+});
+
+t.test('after a sync slower than loopSyncBelow the next one goes to the pool, then back to the loop', async (t) => {
+  const calls = spyOnSyncs(t);
+  const log = syncLog();
+  let slowMs = 60;
+  // Fault injection: a wait before the sync makes it last more than loopSyncBelow (20 ms).
+  const wal = openWal(tempDir(), { loopSync: { group: 8, belowMs: 20 }, syncDelayMs: () => slowMs, observer: log.observer });
+  t.teardown(() => wal.close());
+  calls.reset();
+  t.equal(await put(wal, [record(1)]), true, 'first request acknowledged');
+  slowMs = 0;
+  t.equal(await put(wal, [record(2)]), true, 'second request acknowledged');
+  t.equal(await put(wal, [record(3)]), true, 'third request acknowledged');
+  t.same(log.syncs.map((s) => s.onLoop), [true, false, true], 'the first sync (none before it) on the loop, after its 60 ms the pool, after a fast one the loop again');
+  t.ok(calls.async >= 1 && calls.sync >= 2, `both kinds were called (${calls.sync} on the loop, ${calls.async} on the pool)`);
+});
+
+t.test('loopSyncGroup 0 keeps every sync on the pool', async (t) => {
+  const calls = spyOnSyncs(t);
+  const log = syncLog();
+  const wal = openWal(tempDir(), { loopSync: { group: 0, belowMs: 1000 }, observer: log.observer });
+  t.teardown(() => wal.close());
+  calls.reset();
+  t.equal(await put(wal, [record(1)]), true, 'a lone request acknowledged');
+  t.same(log.syncs, [{ waiters: 1, onLoop: false }], 'on the pool');
+  t.equal(calls.sync, 0, 'no fdatasyncSync');
+});
+
+t.test('a failed sync on the loop fails its group and the WAL refuses records, as on the pool', async (t) => {
+  const calls = spyOnSyncs(t);
+  const wal = openWal(tempDir(), { loopSync: { group: 8, belowMs: 1000 } });
+  t.teardown(() => wal.close().catch(() => undefined));
+  calls.reset();
+  t.equal(await put(wal, [record(1)]), true, 'a request before the fault is acknowledged');
+  calls.failSync = true;
+  await t.rejects(put(wal, [record(2)]), { code: 'EIO' }, 'the request of the failed sync gets the error');
+  t.equal(await put(wal, [record(3)]), false, 'the WAL refuses the next request (the server answers 503)');
+  t.match(wal.refusal(), /sync failed/i, 'and says why');
+});
+
+t.test('the server syncs lone requests on the loop by default and counts them', async (t) => {
+  const start = serverPool(t);
+  const metric = async (port: number | null): Promise<number> => {
+    const m = await request(port!, { path: '/metrics' });
+    const line = /^sluice_wal_loop_syncs_total (\d+)$/m.exec(m.text);
+    if (line === null) throw new Error('no sluice_wal_loop_syncs_total');
+    return Number(line[1]);
+  };
+  const on = await start({ ship: { enabled: false } });
+  for (let i = 0; i < 3; i++) t.equal((await request(on.port, { path: '/i?e=pv' })).status, 200, `pixel ${i + 1} answered 200`);
+  t.ok((await metric(on.adminPort)) >= 3, 'sluice_wal_loop_syncs_total counts their syncs');
+  const off = await start({ ship: { enabled: false }, wal: { loopSyncGroup: 0 } });
+  for (let i = 0; i < 3; i++) t.equal((await request(off.port, { path: '/i?e=pv' })).status, 200, `with loopSyncGroup 0, pixel ${i + 1} answered 200`);
+  t.equal(await metric(off.adminPort), 0, 'and no sync ran on the loop');
+});
