@@ -4,9 +4,9 @@
 // REPS repetitions. Server pinned to CPU 0, wrk (-t1 -c64) on CPU 1.
 //
 //   node bench/run.js [--write]          # --write: also bench/RESULTS.md
-//   DUR=10 REPS=3 SERVERS="uws nginx node sluice sluice-pool sluice-none sluice-delay sluice-1t-2c sluice-2t-2c" node bench/run.js
+//   DUR=10 REPS=3 SERVERS="uws nginx node sluice sluice-loop sluice-none sluice-delay sluice-1t-2c sluice-2t-2c" node bench/run.js
 //
-// Then, for uws, nginx, node, sluice, sluice-pool and sluice-delay, in fresh processes: latency at the same offered load
+// Then, for uws, nginx, node, sluice, sluice-loop and sluice-delay, in fresh processes: latency at the same offered load
 // (bench/fixed-rate.js, open loop, FIXED_RATES requests/s for FIXED_DUR s after 2 s of warm-up),
 // the figure the issue's p99 target compares. FIXED_RATES="" skips it. With them comes the floor
 // that fsync acknowledgements alone put under any p99 on this disk (bench/sync-floor.js).
@@ -38,7 +38,7 @@ const WRITE = process.argv.includes('--write');
 const LOAD_CPUS = process.env.LOAD_CPUS || '1';
 const FIXED_RATES = (process.env.FIXED_RATES ?? '5000 10000').split(/\s+/).filter(Boolean).map(Number);
 const FIXED_DUR = Number(process.env.FIXED_DUR || 15);
-const FIXED_SERVERS = ['uws', 'nginx', 'node', 'sluice', 'sluice-pool', 'sluice-delay'].filter((n) => SERVERS.includes(n));
+const FIXED_SERVERS = ['uws', 'nginx', 'node', 'sluice', 'sluice-loop', 'sluice-delay'].filter((n) => SERVERS.includes(n));
 const S3_MODE = process.env.S3 === 'embedded' ? 'embedded' : 'remote';
 const S3_PORT = 8098;
 
@@ -95,8 +95,8 @@ const sluiceDef = (durability, shards, cpus, config = 'sluice.json') => ({
 fs.writeFileSync(path.join(WORK, 'sluice.json'), JSON.stringify({}));
 // The commit delay (off by default): a group of fewer than 16 requests waits 1 ms for company.
 fs.writeFileSync(path.join(WORK, 'sluice-delay.json'), JSON.stringify({ wal: { commitDelay: 1 } }));
-// Every sync on the thread pool (the default before wal.loopSyncGroup): small groups too.
-fs.writeFileSync(path.join(WORK, 'sluice-pool.json'), JSON.stringify({ wal: { loopSyncGroup: 0 } }));
+// Groups of up to 8 requests synced on the event loop while syncs are fast (off by default).
+fs.writeFileSync(path.join(WORK, 'sluice-loop.json'), JSON.stringify({ wal: { loopSyncGroup: 8 } }));
 const DEFS = {
   uws: { port: 8081, cmd: [process.execPath, 'uws-anchor.js'], env: { MODE: 'min', PORT: '8081' } },
   nginx: { port: 8082, cmd: ['nginx', '-p', `${ANCH}/`, '-c', 'nginx.conf', '-e', 'logs/nginx-error.log', '-g', 'worker_processes 1; daemon off;'], env: {}, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'nginx-access.log'), { force: true }) },
@@ -104,13 +104,13 @@ const DEFS = {
   sluice: sluiceDef('fsync'),
   'sluice-none': sluiceDef('none'),
   'sluice-delay': sluiceDef('fsync', 1, undefined, 'sluice-delay.json'),
-  'sluice-pool': sluiceDef('fsync', 1, undefined, 'sluice-pool.json'),
+  'sluice-loop': sluiceDef('fsync', 1, undefined, 'sluice-loop.json'),
   // Threads: the server may use both cores (wrk shares core 1), 1 HTTP thread against 2.
   'sluice-1t-2c': sluiceDef('fsync', 1, '0,1'),
   'sluice-2t-2c': sluiceDef('fsync', 2, '0,1'),
 };
 const LABEL = {
-  uws: 'uWS ceiling (anchor A)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none', 'sluice-delay': 'Sluice, fsync acks, wal.commitDelay 1 ms', 'sluice-pool': 'Sluice, fsync acks, every sync on the pool (wal.loopSyncGroup 0)',
+  uws: 'uWS ceiling (anchor A)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none', 'sluice-delay': 'Sluice, fsync acks, wal.commitDelay 1 ms', 'sluice-loop': 'Sluice, fsync acks, small groups synced on the loop (wal.loopSyncGroup 8)',
   floor: 'fdatasync floor (disk only: bench/sync-floor.js)',
   'sluice-1t-2c': 'Sluice, 1 HTTP thread, cores 0-1 (shared with wrk)', 'sluice-2t-2c': 'Sluice, 2 HTTP threads (wal.shards 2), cores 0-1 (shared with wrk)',
 };
