@@ -4,7 +4,7 @@
 // to see which one each sync used; their counts start once the WAL is open (opening syncs too).
 import t from 'tap';
 import fs from 'node:fs';
-import type { WalObserver } from '../src/wal/write-ahead-log';
+import type { WalObserver, WalOptions, WriteAheadLog } from '../src/wal/write-ahead-log';
 import { request } from './helpers/http';
 import { serverPool } from './helpers/server';
 import { openWal, put, record, tempDir } from './helpers/wal';
@@ -36,56 +36,51 @@ function syncLog(): { observer: WalObserver; syncs: Array<{ waiters: number; onL
   return { syncs, observer: { appended: () => undefined, synced: (_us, waiters, _records, onLoop) => { if (waiters > 0) syncs.push({ waiters, onLoop }); } } };
 }
 
-t.test('a group of at most loopSyncGroup requests is synced on the loop, a larger one on the pool', async (t) => {
+/** A WAL on a fresh directory with the syncs spied on and logged, counted from once it is open. */
+function spiedWal(t: { teardown(fn: () => unknown): void }, over: Partial<WalOptions>): { wal: WriteAheadLog; calls: ReturnType<typeof spyOnSyncs>; syncs: Array<{ waiters: number; onLoop: boolean }> } {
   const calls = spyOnSyncs(t);
   const log = syncLog();
-  const wal = openWal(tempDir(), { loopSync: { group: 3, belowMs: 1000 }, observer: log.observer });
-  t.teardown(() => wal.close());
+  const wal = openWal(tempDir(), { observer: log.observer, ...over });
+  t.teardown(() => wal.close().catch(() => undefined));
   calls.reset();
+  return { wal, calls, syncs: log.syncs };
+}
+
+t.test('a group of at most loopSyncGroup requests is synced on the loop, a larger one on the pool', async (t) => {
+  const { wal, calls, syncs } = spiedWal(t, { loopSync: { group: 3, belowMs: 1000 } });
   t.same(await Promise.all([1, 2, 3].map((i) => put(wal, [record(i)]))), [true, true, true], 'three requests acknowledged');
-  t.same(log.syncs, [{ waiters: 3, onLoop: true }], 'by one sync on the loop');
+  t.same(syncs, [{ waiters: 3, onLoop: true }], 'by one sync on the loop');
   const syncCalls = calls.sync;
   t.ok(syncCalls >= 1, 'which called fdatasyncSync');
   t.equal(calls.async, 0, 'and not the pool\'s fdatasync');
 
   t.same(await Promise.all([4, 5, 6, 7].map((i) => put(wal, [record(i)]))), [true, true, true, true], 'four requests acknowledged');
-  t.same(log.syncs[1], { waiters: 4, onLoop: false }, 'a group of four went to the pool');
+  t.same(syncs[1], { waiters: 4, onLoop: false }, 'a group of four went to the pool');
   t.ok(calls.async >= 1, 'through fdatasync');
   t.equal(calls.sync, syncCalls, 'with no fdatasyncSync');
 });
 
 t.test('after a sync slower than loopSyncBelow the next one goes to the pool, then back to the loop', async (t) => {
-  const calls = spyOnSyncs(t);
-  const log = syncLog();
   let slowMs = 60;
   // Fault injection: a wait before the sync makes it last more than loopSyncBelow (20 ms).
-  const wal = openWal(tempDir(), { loopSync: { group: 8, belowMs: 20 }, syncDelayMs: () => slowMs, observer: log.observer });
-  t.teardown(() => wal.close());
-  calls.reset();
+  const { wal, calls, syncs } = spiedWal(t, { loopSync: { group: 8, belowMs: 20 }, syncDelayMs: () => slowMs });
   t.equal(await put(wal, [record(1)]), true, 'first request acknowledged');
   slowMs = 0;
   t.equal(await put(wal, [record(2)]), true, 'second request acknowledged');
   t.equal(await put(wal, [record(3)]), true, 'third request acknowledged');
-  t.same(log.syncs.map((s) => s.onLoop), [true, false, true], 'the first sync (none before it) on the loop, after its 60 ms the pool, after a fast one the loop again');
+  t.same(syncs.map((s) => s.onLoop), [true, false, true], 'the first sync (none before it) on the loop, after its 60 ms the pool, after a fast one the loop again');
   t.ok(calls.async >= 1 && calls.sync >= 2, `both kinds were called (${calls.sync} on the loop, ${calls.async} on the pool)`);
 });
 
 t.test('loopSyncGroup 0 keeps every sync on the pool', async (t) => {
-  const calls = spyOnSyncs(t);
-  const log = syncLog();
-  const wal = openWal(tempDir(), { loopSync: { group: 0, belowMs: 1000 }, observer: log.observer });
-  t.teardown(() => wal.close());
-  calls.reset();
+  const { wal, calls, syncs } = spiedWal(t, { loopSync: { group: 0, belowMs: 1000 } });
   t.equal(await put(wal, [record(1)]), true, 'a lone request acknowledged');
-  t.same(log.syncs, [{ waiters: 1, onLoop: false }], 'on the pool');
+  t.same(syncs, [{ waiters: 1, onLoop: false }], 'on the pool');
   t.equal(calls.sync, 0, 'no fdatasyncSync');
 });
 
 t.test('a failed sync on the loop fails its group and the WAL refuses records, as on the pool', async (t) => {
-  const calls = spyOnSyncs(t);
-  const wal = openWal(tempDir(), { loopSync: { group: 8, belowMs: 1000 } });
-  t.teardown(() => wal.close().catch(() => undefined));
-  calls.reset();
+  const { wal, calls } = spiedWal(t, { loopSync: { group: 8, belowMs: 1000 } });
   t.equal(await put(wal, [record(1)]), true, 'a request before the fault is acknowledged');
   calls.failSync = true;
   await t.rejects(put(wal, [record(2)]), { code: 'EIO' }, 'the request of the failed sync gets the error');
