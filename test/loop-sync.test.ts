@@ -3,7 +3,9 @@
 // does, and the server's setting and counter. The fs functions are wrapped (and called through)
 // to see which one each sync used; their counts start once the WAL is open (opening syncs too).
 import t from 'tap';
-import fs from 'node:fs';
+import fs, { closeSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { GroupCommit } from '../src/wal/group-commit';
 import type { WalObserver, WalOptions, WriteAheadLog } from '../src/wal/write-ahead-log';
 import { request } from './helpers/http';
 import { serverPool } from './helpers/server';
@@ -78,6 +80,22 @@ t.test('loopSyncGroup 0 keeps every sync on the pool', async (t) => {
   t.equal(await put(wal, [record(1)]), true, 'a lone request acknowledged');
   t.same(syncs, [{ waiters: 1, onLoop: false }], 'on the pool');
   t.equal(calls.sync, 0, 'no fdatasyncSync');
+});
+
+t.test('loopSyncGroup 0 keeps a flush with no waiter (a seal) on the pool too', async (t) => {
+  const calls = spyOnSyncs(t);
+  const dir = tempDir();
+  const fd = openSync(join(dir, 'file'), 'w');
+  const dirFd = openSync(dir, 'r');
+  t.teardown(() => { closeSync(fd); closeSync(dirFd); });
+  const placed: boolean[] = [];
+  const commit = new GroupCommit(dirFd, () => undefined, { loopSync: { group: 0, belowMs: 1000 }, onSynced: (_us, _w, _r, onLoop) => placed.push(onLoop) });
+  writeSync(fd, 'x');
+  commit.touch({ fd });
+  await commit.flush();
+  t.same(placed, [false], 'the flush\'s sync ran on the pool');
+  t.equal(calls.sync, 0, 'no fdatasyncSync');
+  t.ok(calls.async >= 1, 'fdatasync on the pool');
 });
 
 t.test('a failed sync on the loop fails its group and the WAL refuses records, as on the pool', async (t) => {

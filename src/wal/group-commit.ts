@@ -189,7 +189,7 @@ export class GroupCommit {
     this.dirDirty = false;
     this.drainWaiters = [];
     // Decided before the sync: the previous sync's duration is the only view of the device.
-    const onLoop = waiters.length <= this.loopSync.group && this.stats.lastSyncMs < this.loopSync.belowMs;
+    const onLoop = this.loopSync.group > 0 && waiters.length <= this.loopSync.group && this.stats.lastSyncMs < this.loopSync.belowMs;
     let i = 0;
     const finish = (err: Error | null): void => {
       this.inFlight = false;
