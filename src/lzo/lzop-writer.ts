@@ -1,10 +1,14 @@
 /**
  * LzopWriter: an lzop container as hadoop-lzo writes it (version 0x1010, LZO1X-1, level 5, no file
- * name), plus F_ADLER32_D: every block carries the Adler-32 of its uncompressed bytes, so lzop -t
- * and hadoop-lzo's reader catch corruption. Blocks hold at most 245,693 uncompressed bytes
+ * name), plus F_CRC32_D: every block carries the CRC-32 of its uncompressed bytes, so lzop -t and
+ * hadoop-lzo's reader (which verifies F_ADLER32_D and F_CRC32_D alike) catch corruption. CRC-32,
+ * not lzop's default Adler-32: it is computed natively at about 10 GB/s, where Adler-32 in
+ * JavaScript took 0.6 GB/s, a fifth of the shipper's CPU per segment. The header's own checksum
+ * stays Adler-32 (no F_H_CRC32), as lzop writes it. Blocks hold at most 245,693 uncompressed bytes
  * (hadoop-lzo's own limit for its 256 KiB buffer); a block that does not compress is stored.
  * Every block's file offset is reported for the .lzo.index. Layout: ../shared/spec/output-formats.md §1-2.
  */
+import { crc32 } from '@node-rs/crc32';
 import { adler32 } from './adler32';
 import { LzoCompressor, LZO_LIB_VERSION } from './lzo-binding';
 
@@ -12,11 +16,12 @@ export const LZOP_MAGIC = Buffer.from([0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a,
 export const LZOP_VERSION = 0x1010;
 export const LZOP_VERSION_NEEDED = 0x0940;
 export const F_ADLER32_D = 0x00000001;
+export const F_CRC32_D = 0x00000100;
 export const MAX_BLOCK_BYTES = 245_693;
 export const LZOP_HEADER_BYTES = 38;
 
 /** The 38-byte header; `mtimeSeconds` goes into mtime_low. */
-export function lzopHeader(mtimeSeconds: number, flags = F_ADLER32_D): Buffer {
+export function lzopHeader(mtimeSeconds: number, flags = F_CRC32_D): Buffer {
   const h = Buffer.alloc(LZOP_HEADER_BYTES);
   LZOP_MAGIC.copy(h, 0);
   h.writeUInt16BE(LZOP_VERSION, 9);
@@ -87,7 +92,7 @@ export class LzopWriter {
     const head = this.blockHead;
     head.writeUInt32BE(raw.length, 0);
     head.writeUInt32BE(data.length, 4);
-    head.writeUInt32BE(adler32(raw), 8);
+    head.writeUInt32BE(crc32(raw), 8);
     this.blockOffsets.push(this.offset);
     this.emit(head);
     this.emit(data);

@@ -8,6 +8,22 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
+import * as zlib from 'node:zlib';
+
+const F_ADLER32_D = 0x1;
+const F_CRC32_D = 0x100;
+const zlibCrc32 = (zlib as unknown as { crc32(data: Uint8Array): number }).crc32;
+
+/** Adler-32 by the RFC 1950 definition, one byte at a time (a reference, not the product's). */
+function adler32Ref(data: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  for (const byte of data) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
 
 const MARKER = Buffer.from('29d8d50658cd4c29b2bc579921 71bdff'.replace(/ /g, ''), 'hex');
 
@@ -105,11 +121,19 @@ export async function readLzopBlocks(file: Buffer, fromOffset?: number): Promise
     const src = file.readUInt32BE(off + 4);
     const blockStart = off;
     off += 8;
-    if (flags & 1) off += 4;
+    const adlerD = flags & F_ADLER32_D ? file.readUInt32BE((off += 4) - 4) : null;
+    const crcD = flags & F_CRC32_D ? file.readUInt32BE((off += 4) - 4) : null;
+    if (flags & ~(F_ADLER32_D | F_CRC32_D) & 0x303) throw new Error(`unexpected checksum flags ${flags.toString(16)}`);
     const raw = file.subarray(off, off + src);
     off += src;
     offsets.push(blockStart);
-    if (fromOffset === undefined || blockStart >= fromOffset) parts.push(src < dst ? lzo.decompress(raw, dst) : Buffer.from(raw));
+    if (fromOffset === undefined || blockStart >= fromOffset) {
+      const data = src < dst ? lzo.decompress(raw, dst) : Buffer.from(raw);
+      // zlib's CRC-32 and adler32 here, not the writer's @node-rs/crc32.
+      if (crcD !== null && zlibCrc32(data) !== crcD) throw new Error(`CRC-32 of the block at ${blockStart} does not match`);
+      if (adlerD !== null && adler32Ref(data) !== adlerD) throw new Error(`Adler-32 of the block at ${blockStart} does not match`);
+      parts.push(data);
+    }
   }
   if (off + 4 !== file.length) throw new Error(`${file.length - off - 4} bytes after the terminator`);
   return { offsets, data: Buffer.concat(parts) };
