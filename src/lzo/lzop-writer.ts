@@ -15,7 +15,6 @@ import { LzoCompressor, LZO_LIB_VERSION } from './lzo-binding';
 export const LZOP_MAGIC = Buffer.from([0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const LZOP_VERSION = 0x1010;
 export const LZOP_VERSION_NEEDED = 0x0940;
-export const F_ADLER32_D = 0x00000001;
 export const F_CRC32_D = 0x00000100;
 export const MAX_BLOCK_BYTES = 245_693;
 export const LZOP_HEADER_BYTES = 38;
