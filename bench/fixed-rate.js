@@ -11,7 +11,11 @@
 // and first page faults (and the generator's own) out of a figure about the steady state.
 //
 // Prints one JSON line: sent, answered, non2xx, late (requests that found no free connection when
-// due and were sent later), p50/p90/p99/p99.9/max in ms. Run it pinned (taskset -c 1 node …)
+// due and were sent later), resent (requests in flight on a connection the server closed: sent
+// again on another, their latency still counted from when they were due; uWS closes keep-alive
+// connections idle for about 10 s, and idle connections are reused last first, so a few idle
+// that long), reconnects (connections the server closed, each replaced by a new one),
+// p50/p90/p99/p99.9/max in ms. Run it pinned (taskset -c 1 node …)
 // beside a server pinned to CPU 0 (taskset -c 0), one server at a time.
 'use strict';
 const net = require('node:net');
@@ -35,15 +39,16 @@ const CONTENT_LENGTH = Buffer.from('Content-Length: ');
 const CONTENT_LENGTH_LOWER = Buffer.from('content-length: ');
 const EMPTY = Buffer.alloc(0);
 const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-const stats = { sent: 0, answered: 0, non2xx: 0, late: 0, errors: 0 };
+const stats = { sent: 0, answered: 0, non2xx: 0, late: 0, errors: 0, resent: 0, reconnects: 0 };
+let stopped = false;
 const idle = [];
 const due = []; // due times (ms, performance.now) of requests waiting for a free connection
 
 function connect() {
   const socket = net.connect(Number(port), '127.0.0.1');
   socket.setNoDelay(true);
-  const c = { socket, buf: EMPTY, dueAt: 0 };
-  socket.on('connect', () => idle.push(c));
+  const c = { socket, buf: EMPTY, dueAt: 0, busy: false };
+  socket.on('connect', () => next(c));
   socket.on('data', (chunk) => {
     // Allocation-light parsing (the generator's own GC pauses would show up as latency).
     let buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
@@ -63,11 +68,24 @@ function connect() {
         histogram.recordValue(Math.max(1, Math.round((performance.now() - c.dueAt) * 1000)));
       }
       off = total;
+      c.busy = false;
       next(c);
     }
     c.buf = off === buf.length ? EMPTY : buf.subarray(off);
   });
   socket.on('error', () => { stats.errors++; });
+  // The server closed the connection (idle timeout, error): a request in flight on it goes out
+  // again on another connection, due when it was due; a new connection takes this one's place.
+  socket.on('close', () => {
+    const i = idle.indexOf(c);
+    if (i >= 0) idle.splice(i, 1);
+    if (c.busy) {
+      c.busy = false;
+      if (c.dueAt >= countFrom) { stats.sent--; stats.resent++; }
+      due.unshift(c.dueAt);
+    }
+    if (!stopped) { stats.reconnects++; connect(); }
+  });
 }
 
 /** Sends the oldest waiting request on `c`, or parks `c` as idle. */
@@ -79,6 +97,7 @@ function next(c) {
 
 function send(c, at) {
   c.dueAt = at;
+  c.busy = true;
   if (at >= countFrom) stats.sent++;
   c.socket.write(REQUEST);
 }
@@ -113,6 +132,7 @@ setTimeout(() => {
 }, 500);
 
 function report() {
+  stopped = true;
   const q = (p) => Number((histogram.getValueAtPercentile(p) / 1000).toFixed(2));
   console.log(JSON.stringify({ rate: RATE, seconds: DURATION_MS / 1000, warmup: WARMUP_MS / 1000, ...stats, unanswered: stats.sent - stats.answered, p50: q(50), p90: q(90), p99: q(99), p999: q(99.9), max: Number((histogram.maxValue / 1000).toFixed(2)) }));
   process.exit(0);

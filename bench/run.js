@@ -219,7 +219,7 @@ async function main() {
       const rs = fixedRuns.filter((r) => r.server === server).map((r) => r.results[rate]);
       if (rs.length === 0) continue;
       const m = (k) => median(rs.map((r) => r[k]));
-      fixed.push({ server, rate, p50_ms: m('p50'), p99_ms: m('p99'), p999_ms: m('p999'), max_ms: m('max'), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.unanswered, 0), p99_all: rs.map((r) => r.p99) });
+      fixed.push({ server, rate, p50_ms: m('p50'), p99_ms: m('p99'), p999_ms: m('p999'), max_ms: m('max'), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.unanswered, 0), resent: rs.reduce((n, r) => n + (r.resent ?? 0), 0), p99_all: rs.map((r) => r.p99) });
     }
   }
   if (FIXED_RATES.length > 0) {
@@ -230,7 +230,7 @@ async function main() {
     const floor = JSON.parse(r.stdout);
     for (const rate of FIXED_RATES) {
       const f = floor.floor[rate];
-      fixed.push({ server: 'floor', rate, p50_ms: f.p50, p99_ms: f.p99, p999_ms: f.p999, max_ms: f.max, non2xx: 0, errors: 0, p99_all: [f.p99] });
+      fixed.push({ server: 'floor', rate, p50_ms: f.p50, p99_ms: f.p99, p999_ms: f.p999, max_ms: f.max, non2xx: 0, errors: 0, resent: 0, p99_all: [f.p99] });
     }
   }
   const table = [];
@@ -260,11 +260,11 @@ async function main() {
       '',
       `Latency at the same offered load: bench/fixed-rate.js (open loop, GET pixel, 64 connections, latency from each request's due time), ${FIXED_DUR} s after 2 s of warm-up, a fresh server process per run; medians of ${REPS}.`,
       '',
-      '| server | offered req/s | p50 ms | p99 ms | p99 × nginx | p99.9 ms | max ms | non-2xx | errors + unanswered | p99 per rep |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| server | offered req/s | p50 ms | p99 ms | p99 × nginx | p99.9 ms | max ms | non-2xx | errors + unanswered | resent | p99 per rep |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
       ...fixed.map((r) => {
         const n = nginxAt(r.rate);
-        return `| ${LABEL[r.server] ?? r.server} | ${fmt(r.rate)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${n ? fmt(r.p99_ms / n.p99_ms, 1) : '–'} | ${fmt(r.p999_ms, 2)} | ${fmt(r.max_ms, 2)} | ${r.non2xx} | ${r.errors} | ${r.p99_all.join(', ')} |`;
+        return `| ${LABEL[r.server] ?? r.server} | ${fmt(r.rate)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${n ? fmt(r.p99_ms / n.p99_ms, 1) : '–'} | ${fmt(r.p999_ms, 2)} | ${fmt(r.max_ms, 2)} | ${r.non2xx} | ${r.errors} | ${r.resent} | ${r.p99_all.join(', ')} |`;
       }),
     );
   }
