@@ -41,14 +41,15 @@ const EMPTY = Buffer.alloc(0);
 const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
 const stats = { sent: 0, answered: 0, non2xx: 0, late: 0, errors: 0, resent: 0, reconnects: 0 };
 let stopped = false;
+const MAX_RECONNECTS = 100 * CONNS;
 const idle = [];
 const due = []; // due times (ms, performance.now) of requests waiting for a free connection
 
 function connect() {
   const socket = net.connect(Number(port), '127.0.0.1');
   socket.setNoDelay(true);
-  const c = { socket, buf: EMPTY, dueAt: 0, busy: false };
-  socket.on('connect', () => next(c));
+  const c = { socket, buf: EMPTY, dueAt: 0, busy: false, connected: false };
+  socket.on('connect', () => { c.connected = true; next(c); });
   socket.on('data', (chunk) => {
     // Allocation-light parsing (the generator's own GC pauses would show up as latency).
     let buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
@@ -84,7 +85,9 @@ function connect() {
       if (c.dueAt >= countFrom) { stats.sent--; stats.resent++; }
       due.unshift(c.dueAt);
     }
-    if (!stopped) { stats.reconnects++; connect(); }
+    // Only a connection that was up is replaced (a refused one is an error, not retried), and at
+    // most MAX_RECONNECTS times in a run: a server that closes every connection ends up with none.
+    if (!stopped && c.connected && stats.reconnects < MAX_RECONNECTS) { stats.reconnects++; connect(); }
   });
 }
 
