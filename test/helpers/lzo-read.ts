@@ -129,7 +129,7 @@ export async function readLzopBlocks(file: Buffer, fromOffset?: number): Promise
     offsets.push(blockStart);
     if (fromOffset === undefined || blockStart >= fromOffset) {
       const data = src < dst ? lzo.decompress(raw, dst) : Buffer.from(raw);
-      // zlib's CRC-32 and adler32 here, not the writer's @node-rs/crc32.
+      // zlib's CRC-32 and the reference Adler-32 above, not the product's @node-rs/crc32 or adler32.ts.
       if (crcD !== null && zlibCrc32(data) !== crcD) throw new Error(`CRC-32 of the block at ${blockStart} does not match`);
       if (adlerD !== null && adler32Ref(data) !== adlerD) throw new Error(`Adler-32 of the block at ${blockStart} does not match`);
       parts.push(data);
