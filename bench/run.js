@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// The benchmark: Sluice beside the anchors (../shared/bench: bare uWS, nginx with the userid
-// module and a buffered access log, bare node:http) in one invocation, interleaved, medians of
-// REPS repetitions. Server pinned to CPU 0, wrk (-t1 -c64) on CPU 1.
+// The benchmark: Sluice beside the anchors (../shared/bench: bare uWS, the same with a buffered
+// access log written from JS (uws-log), nginx with the userid module and a buffered access log,
+// bare node:http) in one invocation, interleaved, medians of REPS repetitions. Server pinned to
+// CPU 0, wrk (-t1 -c64) on CPU 1.
 //
 //   node bench/run.js [--write]          # --write: also bench/RESULTS.md
-//   DUR=10 REPS=3 SERVERS="uws nginx node sluice sluice-loop sluice-none sluice-delay sluice-1t-2c sluice-2t-2c" node bench/run.js
+//   DUR=10 REPS=3 SERVERS="uws uws-log nginx node sluice sluice-loop sluice-none sluice-delay sluice-1t-2c sluice-2t-2c" node bench/run.js
 //
 // Then, for uws, nginx, node, sluice, sluice-loop and sluice-delay, in fresh processes: latency at the same offered load
 // (bench/fixed-rate.js, open loop, FIXED_RATES requests/s for FIXED_DUR s after 2 s of warm-up),
-// the figure the issue's p99 target compares. FIXED_RATES="" skips it. With them comes the floor
+// the figure the issue's p99 target compares, with the server's CPU per request at that rate and
+// the share of its core it kept busy. FIXED_RATES="" skips it. With them comes the floor
 // that fsync acknowledgements alone put under any p99 on this disk (bench/sync-floor.js).
 //
 // Sluice ships to an S3 of its own process (s3rver, nice 19 on the load generator's core, its files
@@ -99,6 +101,9 @@ fs.writeFileSync(path.join(WORK, 'sluice-delay.json'), JSON.stringify({ wal: { c
 fs.writeFileSync(path.join(WORK, 'sluice-loop.json'), JSON.stringify({ wal: { loopSyncGroup: 8 } }));
 const DEFS = {
   uws: { port: 8081, cmd: [process.execPath, 'uws-anchor.js'], env: { MODE: 'min', PORT: '8081' } },
+  // Anchor A+log: the same uWS server with a buffered access log written from JS (no fsync): the
+  // least a JS collector that keeps its requests does. Its log is deleted after each run.
+  'uws-log': { port: 8081, cmd: [process.execPath, 'uws-anchor.js'], env: { MODE: 'log', PORT: '8081', LOG: path.join(ANCH, 'logs', 'uws-access.log') }, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'uws-access.log'), { force: true }) },
   nginx: { port: 8082, cmd: ['nginx', '-p', `${ANCH}/`, '-c', 'nginx.conf', '-e', 'logs/nginx-error.log', '-g', 'worker_processes 1; daemon off;'], env: {}, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'nginx-access.log'), { force: true }) },
   node: { port: 8083, cmd: [process.execPath, 'node-anchor.js'], env: { MODE: 'min', PORT: '8083' } },
   sluice: sluiceDef('fsync'),
@@ -110,7 +115,7 @@ const DEFS = {
   'sluice-2t-2c': sluiceDef('fsync', 2, '0,1'),
 };
 const LABEL = {
-  uws: 'uWS ceiling (anchor A)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none', 'sluice-delay': 'Sluice, fsync acks, wal.commitDelay 1 ms', 'sluice-loop': 'Sluice, fsync acks, small groups synced on the loop (wal.loopSyncGroup 8)',
+  uws: 'uWS ceiling (anchor A)', 'uws-log': 'uWS + buffered access log in JS, no fsync (anchor A+log)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none', 'sluice-delay': 'Sluice, fsync acks, wal.commitDelay 1 ms', 'sluice-loop': 'Sluice, fsync acks, small groups synced on the loop (wal.loopSyncGroup 8)',
   floor: 'fdatasync floor (disk only: bench/sync-floor.js)',
   'sluice-1t-2c': 'Sluice, 1 HTTP thread, cores 0-1 (shared with wrk)', 'sluice-2t-2c': 'Sluice, 2 HTTP threads (wal.shards 2), cores 0-1 (shared with wrk)',
 };
@@ -179,13 +184,20 @@ function runServer(name) {
 
 /** Latency at each of FIXED_RATES (GET pixel, open loop), in a fresh server process. */
 function runFixed(name) {
-  return withServer(name, (_child, d) => {
+  return withServer(name, (child, d) => {
     const out = {};
     for (const rate of FIXED_RATES) {
+      const pids = [...new Set([child.pid, ...childrenOf(child.pid)].flatMap((p) => [p, ...childrenOf(p)]))];
+      const cpu0 = cpuSecondsOf(pids);
       const r = spawnSync('taskset', ['-c', LOAD_CPUS, process.execPath, path.join(__dirname, 'fixed-rate.js'), String(d.port), String(rate), String(FIXED_DUR), '64', '2'], { encoding: 'utf8', timeout: (FIXED_DUR + 30) * 1000 });
       const line = r.stdout.trim().split('\n').pop() ?? '';
       if (r.status !== 0 || !line.startsWith('{')) throw new Error(`fixed-rate ${name} ${rate}/s failed: ${r.stderr}`);
-      out[rate] = JSON.parse(line);
+      // The server's CPU over the run (warm-up included: it is served at the same rate; the
+      // generator's connect and final wait add idle time only): per request, and as a share of
+      // its core. The kernel's block-layer workers (kworker) are not in it.
+      const cpu = cpuSecondsOf(pids) - cpu0;
+      const seconds = FIXED_DUR + 2;
+      out[rate] = { ...JSON.parse(line), cpu_us_per_req: (cpu * 1e6) / (rate * seconds), core_busy: cpu / seconds };
     }
     return out;
   });
@@ -219,7 +231,7 @@ async function main() {
       const rs = fixedRuns.filter((r) => r.server === server).map((r) => r.results[rate]);
       if (rs.length === 0) continue;
       const m = (k) => median(rs.map((r) => r[k]));
-      fixed.push({ server, rate, p50_ms: m('p50'), p99_ms: m('p99'), p999_ms: m('p999'), max_ms: m('max'), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.unanswered, 0), resent: rs.reduce((n, r) => n + (r.resent ?? 0), 0), p99_all: rs.map((r) => r.p99) });
+      fixed.push({ server, rate, p50_ms: m('p50'), p99_ms: m('p99'), p999_ms: m('p999'), max_ms: m('max'), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.unanswered, 0), resent: rs.reduce((n, r) => n + (r.resent ?? 0), 0), cpu_us_per_req: m('cpu_us_per_req'), core_busy: m('core_busy'), p99_all: rs.map((r) => r.p99) });
     }
   }
   if (FIXED_RATES.length > 0) {
@@ -230,7 +242,7 @@ async function main() {
     const floor = JSON.parse(r.stdout);
     for (const rate of FIXED_RATES) {
       const f = floor.floor[rate];
-      fixed.push({ server: 'floor', rate, p50_ms: f.p50, p99_ms: f.p99, p999_ms: f.p999, max_ms: f.max, non2xx: 0, errors: 0, resent: 0, p99_all: [f.p99] });
+      fixed.push({ server: 'floor', rate, p50_ms: f.p50, p99_ms: f.p99, p999_ms: f.p999, max_ms: f.max, non2xx: 0, errors: 0, resent: 0, cpu_us_per_req: NaN, core_busy: NaN, p99_all: [f.p99] });
     }
   }
   const table = [];
@@ -260,11 +272,11 @@ async function main() {
       '',
       `Latency at the same offered load: bench/fixed-rate.js (open loop, GET pixel, 64 connections, latency from each request's due time), ${FIXED_DUR} s after 2 s of warm-up, a fresh server process per run; medians of ${REPS}.`,
       '',
-      '| server | offered req/s | p50 ms | p99 ms | p99 × nginx | p99.9 ms | max ms | non-2xx | errors + unanswered | resent | p99 per rep |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| server | offered req/s | p50 ms | p99 ms | p99 × nginx | p99.9 ms | max ms | CPU µs / request | core busy | non-2xx | errors + unanswered | resent | p99 per rep |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...fixed.map((r) => {
         const n = nginxAt(r.rate);
-        return `| ${LABEL[r.server] ?? r.server} | ${fmt(r.rate)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${n ? fmt(r.p99_ms / n.p99_ms, 1) : '–'} | ${fmt(r.p999_ms, 2)} | ${fmt(r.max_ms, 2)} | ${r.non2xx} | ${r.errors} | ${r.resent} | ${r.p99_all.join(', ')} |`;
+        return `| ${LABEL[r.server] ?? r.server} | ${fmt(r.rate)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${n ? fmt(r.p99_ms / n.p99_ms, 1) : '–'} | ${fmt(r.p999_ms, 2)} | ${fmt(r.max_ms, 2)} | ${Number.isFinite(r.cpu_us_per_req) ? fmt(r.cpu_us_per_req) : '–'} | ${Number.isFinite(r.core_busy) ? `${fmt(r.core_busy * 100)}%` : '–'} | ${r.non2xx} | ${r.errors} | ${r.resent} | ${r.p99_all.join(', ')} |`;
       }),
     );
   }
