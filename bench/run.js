@@ -141,6 +141,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+/** The server's process, its children and theirs (nginx's workers; Sluice has none). */
+const serverPids = (child) => [...new Set([child.pid, ...childrenOf(child.pid)].flatMap((p) => [p, ...childrenOf(p)]))];
+
 /** Starts server `name` pinned, runs `fn(child, def)`, then stops it and everything it started. */
 async function withServer(name, fn) {
   const d = DEFS[name];
@@ -168,7 +171,7 @@ function runServer(name) {
     for (const scenario of Object.keys(SCEN)) {
       if (scenario === 'webhook' && !d.webhook) continue;
       wrk(scenario, d.port, WARM);
-      const pids = [...new Set([child.pid, ...childrenOf(child.pid)].flatMap((p) => [p, ...childrenOf(p)]))];
+      const pids = serverPids(child);
       const cpu0 = cpuSecondsOf(pids);
       const w = wrk(scenario, d.port, DUR);
       const cpu = cpuSecondsOf(pids) - cpu0;
@@ -187,7 +190,7 @@ function runFixed(name) {
   return withServer(name, (child, d) => {
     const out = {};
     for (const rate of FIXED_RATES) {
-      const pids = [...new Set([child.pid, ...childrenOf(child.pid)].flatMap((p) => [p, ...childrenOf(p)]))];
+      const pids = serverPids(child);
       const cpu0 = cpuSecondsOf(pids);
       const r = spawnSync('taskset', ['-c', LOAD_CPUS, process.execPath, path.join(__dirname, 'fixed-rate.js'), String(d.port), String(rate), String(FIXED_DUR), '64', '2'], { encoding: 'utf8', timeout: (FIXED_DUR + 30) * 1000 });
       const line = r.stdout.trim().split('\n').pop() ?? '';
