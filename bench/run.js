@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // The benchmark: Sluice beside the anchors (../shared/bench: bare uWS, the same with a buffered
-// access log written from JS (uws-log), nginx with the userid module and a buffered access log,
+// access log written from JS (uws-log) and, from bench/anchor-fsync.js, that log with fsync
+// acknowledgements (uws-log-fsync), nginx with the userid module and a buffered access log,
 // bare node:http) in one invocation, interleaved, medians of REPS repetitions. Server pinned to
 // CPU 0, wrk (-t1 -c64) on CPU 1.
 //
 //   node bench/run.js [--write]          # --write: also bench/RESULTS.md
-//   DUR=10 REPS=3 SERVERS="uws uws-log nginx node sluice sluice-loop sluice-none sluice-delay sluice-1t-2c sluice-2t-2c" node bench/run.js
+//   DUR=10 REPS=3 SERVERS="uws uws-log uws-log-fsync nginx node sluice sluice-loop sluice-none sluice-delay sluice-1t-2c sluice-2t-2c" node bench/run.js
 //
-// Then, for uws, nginx, node, sluice, sluice-loop and sluice-delay, in fresh processes: latency at the same offered load
+// Then, for uws, uws-log-fsync, nginx, node, sluice, sluice-loop and sluice-delay, in fresh processes: latency at the same offered load
 // (bench/fixed-rate.js, open loop, FIXED_RATES requests/s for FIXED_DUR s after 2 s of warm-up),
 // the figure the issue's p99 target compares, with the server's CPU per request at that rate and
 // the share of its core it kept busy. FIXED_RATES="" skips it. With them comes the floor
@@ -40,7 +41,7 @@ const WRITE = process.argv.includes('--write');
 const LOAD_CPUS = process.env.LOAD_CPUS || '1';
 const FIXED_RATES = (process.env.FIXED_RATES ?? '5000 10000').split(/\s+/).filter(Boolean).map(Number);
 const FIXED_DUR = Number(process.env.FIXED_DUR || 15);
-const FIXED_SERVERS = ['uws', 'nginx', 'node', 'sluice', 'sluice-loop', 'sluice-delay'].filter((n) => SERVERS.includes(n));
+const FIXED_SERVERS = ['uws', 'uws-log-fsync', 'nginx', 'node', 'sluice', 'sluice-loop', 'sluice-delay'].filter((n) => SERVERS.includes(n));
 const S3_MODE = process.env.S3 === 'embedded' ? 'embedded' : 'remote';
 const S3_PORT = 8098;
 
@@ -104,6 +105,9 @@ const DEFS = {
   // Anchor A+log: the same uWS server with a buffered access log written from JS (no fsync): the
   // least a JS collector that keeps its requests does. Its log is deleted after each run.
   'uws-log': { port: 8081, cmd: [process.execPath, 'uws-anchor.js'], env: { MODE: 'log', PORT: '8081', LOG: path.join(ANCH, 'logs', 'uws-access.log') }, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'uws-access.log'), { force: true }) },
+  // Anchor A+log+fsync (bench/anchor-fsync.js): A+log answering only after its line's fdatasync
+  // (group commit, as Sluice's WAL), its log on the same disk as Sluice's WAL.
+  'uws-log-fsync': { port: 8084, cmd: [process.execPath, path.join(__dirname, 'anchor-fsync.js')], env: { PORT: '8084', ANCHORS_DIR: ANCH, LOG: path.join(ANCH, 'logs', 'fsync-access.log') }, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'fsync-access.log'), { force: true }) },
   nginx: { port: 8082, cmd: ['nginx', '-p', `${ANCH}/`, '-c', 'nginx.conf', '-e', 'logs/nginx-error.log', '-g', 'worker_processes 1; daemon off;'], env: {}, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'nginx-access.log'), { force: true }) },
   node: { port: 8083, cmd: [process.execPath, 'node-anchor.js'], env: { MODE: 'min', PORT: '8083' } },
   sluice: sluiceDef('fsync'),
@@ -115,7 +119,7 @@ const DEFS = {
   'sluice-2t-2c': sluiceDef('fsync', 2, '0,1'),
 };
 const LABEL = {
-  uws: 'uWS ceiling (anchor A)', 'uws-log': 'uWS + buffered access log in JS, no fsync (anchor A+log)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none', 'sluice-delay': 'Sluice, fsync acks, wal.commitDelay 1 ms', 'sluice-loop': 'Sluice, fsync acks, small groups synced on the loop (wal.loopSyncGroup 8)',
+  uws: 'uWS ceiling (anchor A)', 'uws-log': 'uWS + buffered access log in JS, no fsync (anchor A+log)', 'uws-log-fsync': 'uWS + JS access log, fsync acks (A+log+fsync, bench/anchor-fsync.js)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none', 'sluice-delay': 'Sluice, fsync acks, wal.commitDelay 1 ms', 'sluice-loop': 'Sluice, fsync acks, small groups synced on the loop (wal.loopSyncGroup 8)',
   floor: 'fdatasync floor (disk only: bench/sync-floor.js)',
   'sluice-1t-2c': 'Sluice, 1 HTTP thread, cores 0-1 (shared with wrk)', 'sluice-2t-2c': 'Sluice, 2 HTTP threads (wal.shards 2), cores 0-1 (shared with wrk)',
 };
