@@ -3,7 +3,7 @@
 // reader. Files of earlier versions (Adler-32 per block, as lzop writes by default) still read.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,7 @@ import { readLzopBlocks as readWithSluice } from '../src/lzo/lzop-reader';
 import { lzopDecompress, lzopTest, readLzopBlocks } from './helpers/lzo-read';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-lzop-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Three blocks: compressible text, random bytes (stored, as they do not compress), a short tail. */
 function input(): Buffer {

@@ -7,7 +7,7 @@ import { crc32 } from '@node-rs/crc32';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { adler32 } from './adler32';
 import { lzoDecompress } from './lzo-binding';
-import { LZOP_MAGIC } from './lzop-writer';
+import { F_CRC32_D, LZOP_MAGIC } from './lzop-writer';
 
 export class LzopError extends Error {
   constructor(readonly offset: number, message: string) {
@@ -24,7 +24,6 @@ export interface LzopBlock {
 const F_ADLER32_D = 0x1;
 const F_ADLER32_C = 0x2;
 const F_H_EXTRA_FIELD = 0x40;
-const F_CRC32_D = 0x100;
 const F_CRC32_C = 0x200;
 const F_H_FILTER = 0x800;
 const F_H_CRC32 = 0x1000;
