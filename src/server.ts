@@ -1,7 +1,7 @@
 /**
  * `node dist/server [--config FILE]`: the collector process.
  */
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config/load';
 import { CollectorShard, WalOpenError } from './http/collector-shard';
@@ -15,7 +15,8 @@ import { logger } from './ops/logger';
 import { ProcessMetrics } from './ops/process-metrics';
 import { VERSION } from './ops/version';
 import { startShipper } from './ship/start-shipper';
-import { SEGMENT_NAME } from './wal/segment-format';
+import { PID_FILE, SEGMENT_NAME } from './wal/wal-files';
+import { WalLock, WalLockedError } from './wal/wal-lock';
 
 const USAGE = `Usage: node dist/server [--config FILE]
        sluice server [--config FILE]
@@ -88,6 +89,15 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   const shipIntervalMs = config.ship.intervalSeconds * 1000;
   // The open segment rolls early enough for its upload to finish within the ship interval.
   const rollAgeMs = config.ship.enabled ? Math.min(w.maxSegmentAge, shipIntervalMs - Math.min(5000, shipIntervalMs * 0.2)) : w.maxSegmentAge;
+  // Before anything in the directory is read or changed: a second collector on a live WAL would
+  // otherwise recover (and delete) the running one's open segment and spares.
+  let walLock: WalLock;
+  try {
+    walLock = WalLock.acquire(w.dir, 'collector');
+  } catch (e) {
+    if (e instanceof WalLockedError) throw new StartError(`cannot start: ${e.message}`);
+    throw e;
+  }
   checkShardLayout(w.dir, w.shards);
   const processMetrics = new ProcessMetrics();
   const lifecycleRef: { current: Lifecycle | null } = { current: null };
@@ -119,10 +129,16 @@ export async function runServer(argv: readonly string[]): Promise<void> {
     if (e instanceof WalOpenError || e instanceof ThreadStartError) throw new StartError(e.message);
     throw e;
   }
-  // Marks the WAL as in use, so `sluice replay` refuses to ship it under a running collector.
-  const pidFile = join(w.dir, 'collector.pid');
+  // For operators' scripts; the lock is what keeps other processes out. Removed at exit only while
+  // it still names this process.
+  const pidFile = join(w.dir, PID_FILE);
   writeFileSync(pidFile, `${process.pid}\n`);
-  process.on('exit', () => { try { rmSync(pidFile, { force: true }); } catch { /* best effort */ } });
+  process.on('exit', () => {
+    try {
+      if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
+    } catch { /* absent or unreadable: not ours to remove */ }
+    walLock.release();
+  });
   const shipper = config.ship.enabled ? startShipper(config, shards.segments, logger, (why) => {
     const hint = config.s3.endpoint === null ? ` (embedded S3 on port ${config.s3.embeddedPort}, dir ${config.s3.embeddedDir}: set SLUICE_EMBEDDED_S3_PORT or SLUICE_S3_ENDPOINT)` : '';
     fatal(`cannot ship: ${why}${hint}`);
@@ -203,6 +219,13 @@ function checkShardLayout(walDir: string, shards: number): void {
   }
 }
 
+/** One line for an unexpected start-up failure: a file system error names its path and code. */
+function startFailure(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e.code === 'string' && typeof e.path === 'string') return `cannot use ${e.path}: ${e.code} (${e.syscall ?? 'access'})`;
+  return e instanceof Error ? e.message : String(err);
+}
+
 function main(): void {
   runServer(process.argv.slice(2)).catch((err: unknown) => {
     if (err instanceof ConfigError) {
@@ -215,6 +238,7 @@ function main(): void {
       process.exit(1);
     }
     logger.fatal({ err }, 'failed to start');
+    process.stderr.write(`sluice: failed to start: ${startFailure(err)}\n`);
     process.exit(1);
   });
 }

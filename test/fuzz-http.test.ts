@@ -12,7 +12,7 @@ import { request } from './helpers/http';
 import { peakRss, recordScenario } from './helpers/reliability';
 import { serverPool } from './helpers/server';
 import { scanSegmentFile } from '../src/wal/segment-scanner';
-import { SEGMENT_NAME } from '../src/wal/segment-format';
+import { SEGMENT_NAME } from '../src/wal/wal-files';
 import { prng } from './helpers/prng';
 
 const server = serverPool(t);

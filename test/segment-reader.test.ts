@@ -8,7 +8,8 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSegmentOutputs, writeLzoFile } from '../src/ship/segment-files';
-import { FRAME_HEADER_BYTES, FrameKind, HEADER_BYTES, segmentFileName } from '../src/wal/segment-format';
+import { FRAME_HEADER_BYTES, FrameKind, HEADER_BYTES } from '../src/wal/segment-format';
+import { segmentFileName } from '../src/wal/wal-files';
 import { scanSegmentBuffer, SegmentFileReader, walkSegment, withSegmentFile, type SegmentWalk } from '../src/wal/segment-scanner';
 import { SegmentWriter } from '../src/wal/segment-writer';
 import { lzopDecompress, lzopTest, parseBlocks } from './helpers/lzo-read';

@@ -11,7 +11,8 @@ import {
   FILL_PACE_FACTOR, FILL_PACE_FLOOR_KIB, FILL_SYNC_BYTES, freshSpareDue, Preallocator, prepareSpareSync, spareFillPace,
   ZERO_CHUNK_BYTES,
 } from '../src/wal/preallocator';
-import { HEADER_BYTES, readHeader, SEGMENT_NAME, type SegmentHeader, writeHeader } from '../src/wal/segment-format';
+import { HEADER_BYTES, readHeader, type SegmentHeader, writeHeader } from '../src/wal/segment-format';
+import { SEGMENT_NAME } from '../src/wal/wal-files';
 import type { WriteAheadLog } from '../src/wal/write-ahead-log';
 import { waitFor } from './helpers/wait';
 import { openWal, put, record, tempDir } from './helpers/wal';

@@ -12,6 +12,7 @@ import { ARTIFACT, VERSION } from '../ops/version';
 import { WalMetrics } from '../ops/wal-metrics';
 import { InlineSerializer, PoolSerializer, type RecordSerializer } from '../payload/record-serializer';
 import { recordTimeMs } from '../payload/record-time';
+import { WalStateError } from '../wal/wal-state';
 import { WriteAheadLog } from '../wal/write-ahead-log';
 import { CollectorServer } from './collector-server';
 import { CollectorService, type HealthSource } from './collector-service';
@@ -49,6 +50,7 @@ export class CollectorShard {
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
+      if (e instanceof WalStateError) throw new WalOpenError(`cannot use the WAL directory ${o.walDir}: ${err.message}`);
       if (typeof err.code === 'string') throw new WalOpenError(`cannot use the WAL directory ${o.walDir} (wal.dir, SLUICE_WAL_DIR): ${err.code} ${err.message}`);
       throw e;
     }

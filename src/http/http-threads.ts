@@ -12,6 +12,7 @@ import type { SluiceConfig } from '../config/types';
 import type { HealthCheck } from '../ops/lifecycle';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
 import type { SegmentSource } from '../ship/segment-source';
+import { shardDir } from '../wal/wal-files';
 import { segmentId, type SegmentRef } from '../ship/shipper';
 import type { FromHttpThread, HttpThreadData, ShardState, ToHttpThread } from './http-thread';
 import type { ShardSet } from './shard-set';
@@ -28,10 +29,6 @@ function freePort(host: string): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-export function shardDir(walDir: string, shard: number): string {
-  return join(walDir, `shard-${shard}`);
 }
 
 /** A start-up failure the operator can fix (port taken, WAL directory unusable). */

@@ -5,6 +5,7 @@ import type { SegmentSource } from './segment-source';
 import { ShipperThread, type ShipperLog } from './shipper-thread';
 import type { ShipperWorkerData } from './shipper-worker';
 import type { S3Settings } from './s3-target';
+import { OUTBOX_DIR } from '../wal/wal-files';
 
 export function s3Settings(config: SluiceConfig): S3Settings {
   const s = config.s3;
@@ -27,7 +28,7 @@ export function startShipper(config: SluiceConfig, source: SegmentSource, log: S
     keyTemplate: config.ship.keyTemplate,
     prefix: config.s3.prefix,
     badPrefix: config.s3.badPrefix,
-    outDir: join(resolve(config.wal.dir), 'outbox'),
+    outDir: join(resolve(config.wal.dir), OUTBOX_DIR),
     readChunkBytes: config.ship.readChunk,
     concurrency: config.ship.concurrency,
     retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },

@@ -4,7 +4,7 @@
  * deterministic keys, deleting each segment once its objects are confirmed. Running it twice, or
  * after the instance shipped part of it, creates no duplicates: the same keys are overwritten.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config/load';
@@ -13,7 +13,9 @@ import { shipSegment } from '../ship/ship-segment';
 import type { ShipPlan } from '../ship/shipper';
 import { s3Settings } from '../ship/start-shipper';
 import { eventSpan, recoverWal } from '../wal/recovery';
-import { FrameKind, SEGMENT_NAME } from '../wal/segment-format';
+import { FrameKind } from '../wal/segment-format';
+import { SEGMENT_NAME, SHARD_DIR_NAME, STATE_FILE } from '../wal/wal-files';
+import { WalLock, WalLockedError } from '../wal/wal-lock';
 import { recordTimeMs } from '../payload/record-time';
 import { scanSegmentFile } from '../wal/segment-scanner';
 import { readWalState } from '../wal/wal-state';
@@ -62,19 +64,8 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions | 'help'
   return { walDir, dryRun, toDir, configFile };
 }
 
-/** The pid in the WAL's collector.pid when that process is alive. */
-function runningCollector(dir: string): number | null {
-  const file = join(dir, 'collector.pid');
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return null;
-  }
-}
+/** Locks taken by this process (a shard's replay runs inside its parent's). */
+const heldLocks: WalLock[] = [];
 
 const quiet = { info: (): void => undefined, warn: (o: object, m: string): void => { process.stderr.write(`${m} ${JSON.stringify(o)}\n`); } };
 
@@ -83,10 +74,20 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
   if (args === 'help') { out(REPLAY_USAGE); return 0; }
   const dir = resolve(args.walDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`replay: ${args.walDir} is not a directory`);
-  const owner = runningCollector(dir) ?? (/^shard-\d+$/.test(basename(dir)) ? runningCollector(dirname(dir)) : null);
-  if (owner !== null) throw new CliError(`replay: a collector (pid ${owner}) is running on ${args.walDir}; stop it first (it ships its own WAL)`);
+  // The collector's own lock: a running collector (or another replay) on this directory, or on the
+  // directory above a shard, keeps replay out. Held until the process exits.
+  const parent = SHARD_DIR_NAME.test(basename(dir)) ? dirname(dir) : null;
+  for (const d of parent === null ? [dir] : [parent, dir]) {
+    if (heldLocks.some((l) => l.dir === d)) continue;
+    try {
+      heldLocks.push(WalLock.acquire(d, 'replay'));
+    } catch (e) {
+      if (e instanceof WalLockedError) throw new CliError(`replay: ${e.message} (a collector ships its own WAL)`);
+      throw e;
+    }
+  }
   // A collector with wal.shards > 1 keeps one WAL per HTTP thread in shard-<n>: replay each.
-  const shards = readdirSync(dir).filter((n) => /^shard-\d+$/.test(n) && statSync(join(dir, n)).isDirectory()).sort();
+  const shards = readdirSync(dir).filter((n) => SHARD_DIR_NAME.test(n) && statSync(join(dir, n)).isDirectory()).sort();
   if (shards.length > 0) {
     const walDirs = readdirSync(dir).some((n) => SEGMENT_NAME.test(n)) ? [dir, ...shards.map((n) => join(dir, n))] : shards.map((n) => join(dir, n));
     for (const sub of walDirs) {
@@ -103,7 +104,7 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
 async function replayOneDir(dir: string, args: ReplayOptions, out: (line: string) => void): Promise<number> {
   const { config } = await loadConfig(args.configFile);
   const names = readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
-  if (names.length === 0 && !existsSync(join(dir, 'wal.state'))) throw new CliError(`replay: ${args.walDir} holds no WAL (no segments, no wal.state)`);
+  if (names.length === 0 && !existsSync(join(dir, STATE_FILE))) throw new CliError(`replay: ${args.walDir} holds no WAL (no segments, no wal.state)`);
 
   if (args.dryRun) {
     const state = readWalState(dir);

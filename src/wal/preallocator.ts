@@ -23,7 +23,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { FRAME_HEADER_BYTES, FRESH_SPARE, HEADER_BYTES, type SegmentHeader, segmentFileName, writeHeader } from './segment-format';
+import { FRAME_HEADER_BYTES, HEADER_BYTES, type SegmentHeader, writeHeader } from './segment-format';
+import { FRESH_SPARE, recycledSpareName, segmentFileName } from './wal-files';
 import { mapSegmentFile } from './segment-writer';
 
 /**
@@ -303,7 +304,7 @@ export class Preallocator {
    */
   recycle(path: string, map: Buffer, seq: number): boolean {
     if (this.closed || map.length !== this.size || this.recycledCount() >= this.maxRecycled) return false;
-    const tmpPath = join(this.dir, `spare-${seq}.tmp`);
+    const tmpPath = join(this.dir, recycledSpareName(seq));
     try {
       fs.renameSync(path, tmpPath);
     } catch {

@@ -7,7 +7,8 @@
  */
 import { closeSync, copyFileSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { FOOTER_FRAME_BYTES, FooterAccumulator, FrameKind, footerPayload, FRAME_HEADER_BYTES, SEGMENT_NAME, SPARE_NAME, type SegmentFooter, type SegmentHeader } from './segment-format';
+import { FOOTER_FRAME_BYTES, FooterAccumulator, FrameKind, footerPayload, FRAME_HEADER_BYTES, type SegmentFooter, type SegmentHeader } from './segment-format';
+import { QUARANTINE_DIR, QUARANTINED_SEGMENT_NAME, SEGMENT_NAME, SPARE_NAME, STATE_TMP_FILE } from './wal-files';
 import { scanSegmentBuffer } from './segment-scanner';
 import { fsyncDir, newInstanceId, readWalState, writeWalState } from './wal-state';
 import { crc32c } from '@node-rs/crc32';
@@ -31,7 +32,6 @@ export interface RecoveryReport {
   removedEmpty: number[];
 }
 
-export const QUARANTINE_DIR = 'quarantine';
 
 function quarantinePath(dir: string, name: string): string {
   const q = join(dir, QUARANTINE_DIR);
@@ -99,7 +99,7 @@ export interface RecoveryLog {
 export function recoverWal(dir: string, log: RecoveryLog, timeOf: EventTimeOf | null = null): RecoveryReport {
   mkdirSync(dir, { recursive: true });
   for (const name of readdirSync(dir)) if (SPARE_NAME.test(name)) rmSync(join(dir, name), { force: true });
-  rmSync(join(dir, 'wal.state.tmp'), { force: true });
+  rmSync(join(dir, STATE_TMP_FILE), { force: true });
   const state = readWalState(dir);
   const report: RecoveryReport = { instanceId: state?.instanceId ?? '', nextSeq: state?.nextSeq ?? 0, sealed: [], recovered: [], quarantined: [], removedEmpty: [] };
   let maxSeq = -1;
@@ -143,7 +143,7 @@ export function recoverWal(dir: string, log: RecoveryLog, timeOf: EventTimeOf | 
   }
   if (existsSync(join(dir, QUARANTINE_DIR))) {
     for (const q of readdirSync(join(dir, QUARANTINE_DIR))) {
-      const m = /^segment-(\d{20})\.seg\./.exec(q);
+      const m = QUARANTINED_SEGMENT_NAME.exec(q);
       if (m !== null) maxSeq = Math.max(maxSeq, Number(m[1]));
     }
   }

@@ -172,13 +172,3 @@ export class FooterAccumulator {
     return { records: this.records, recordBytes: this.recordBytes, checksum: this.checksum, firstMs: this.firstMs, lastMs: this.lastMs };
   }
 }
-
-export function segmentFileName(seq: number): string {
-  return `segment-${String(seq).padStart(20, '0')}.seg`;
-}
-
-export const SEGMENT_NAME = /^segment-(\d{20})\.seg$/;
-
-/** The fresh spare segment file; recycled spares are `spare-<seq>.tmp`. Both are removed at recovery. */
-export const FRESH_SPARE = 'spare.tmp';
-export const SPARE_NAME = /^spare(-\d+)?\.tmp$/;

@@ -6,13 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { STATE_FILE, STATE_TMP_FILE } from './wal-files';
+
+/** wal.state cannot be read: the operator must look at it before the WAL is used. */
+export class WalStateError extends Error {
+  readonly code = 'SLUICE_E_WAL_STATE';
+}
 
 export interface WalState {
   instanceId: string;
   nextSeq: number;
 }
 
-const FILE = 'wal.state';
 
 export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
@@ -24,18 +29,23 @@ export function fsyncDir(dir: string): void {
 }
 
 export function readWalState(dir: string): WalState | null {
-  const path = join(dir, FILE);
+  const path = join(dir, STATE_FILE);
   if (!existsSync(path)) return null;
-  const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  const s = raw as Partial<WalState>;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new WalStateError(`${path} is not a valid WAL state file (${(e as Error).message}); restore it or move it away to start a new instance id`);
+  }
+  const s = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<WalState>;
   if (typeof s.instanceId !== 'string' || !/^[0-9a-f-]{36}$/.test(s.instanceId) || typeof s.nextSeq !== 'number' || !Number.isSafeInteger(s.nextSeq)) {
-    throw new Error(`${path} is not a valid WAL state file`);
+    throw new WalStateError(`${path} is not a valid WAL state file (needs instanceId and nextSeq); restore it or move it away to start a new instance id`);
   }
   return { instanceId: s.instanceId, nextSeq: s.nextSeq };
 }
 
 export function writeWalState(dir: string, state: WalState): void {
-  const tmp = join(dir, `${FILE}.tmp`);
+  const tmp = join(dir, STATE_TMP_FILE);
   const fd = openSync(tmp, 'w');
   try {
     writeFileSync(fd, `${JSON.stringify(state)}\n`);
@@ -43,7 +53,7 @@ export function writeWalState(dir: string, state: WalState): void {
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, join(dir, FILE));
+  renameSync(tmp, join(dir, STATE_FILE));
   fsyncDir(dir);
 }
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeRecord, type DecodedPayload } from './records';
 import { scanSegmentFile } from '../../src/wal/segment-scanner';
-import { FrameKind, SEGMENT_NAME } from '../../src/wal/segment-format';
+import { FrameKind } from '../../src/wal/segment-format';
+import { SEGMENT_NAME } from '../../src/wal/wal-files';
 
 export const ROOT = join(__dirname, '..', '..');
 
