@@ -77,11 +77,20 @@ export class Shipper {
     const id = segmentId(seg);
     if (this.known.has(id)) return;
     this.known.add(id);
-    // Oldest first: by first event, then sequence (shards interleave by time).
+    this.insert(seg);
+    this.pump();
+  }
+
+  /** Queues a known segment, oldest first: by first event, then sequence (shards interleave by time). */
+  private insert(seg: SegmentRef): void {
     let i = this.queue.length;
     while (i > 0 && before(seg, this.queue[i - 1]!)) i--;
     this.queue.splice(i, 0, seg);
-    this.pump();
+  }
+
+  /** Nothing known is unshipped: a segment waiting to be retried still counts. */
+  private get idle(): boolean {
+    return this.known.size === 0;
   }
 
   /** Segments being shipped (at most `concurrency`). */
@@ -95,7 +104,7 @@ export class Shipper {
     }
     this.stats.queued = this.queue.length;
     this.stats.inProgress = this.active.length;
-    if (this.queue.length === 0 && this.active.length === 0) {
+    if (this.idle) {
       const w = this.idleWaiters;
       this.idleWaiters = [];
       for (const f of w) f();
@@ -120,10 +129,11 @@ export class Shipper {
       this.stats.failedRounds++;
       this.stats.lastError = (e as Error).message;
       this.o.log.warn({ seq: seg.seq, err: (e as Error).message, retryInMs: this.o.retry.maxDelayMs }, 'segment not shipped; will retry');
+      // The segment stays known (unshipped) while it waits: a drain must not see it as done.
       setTimeout(() => {
-        this.finish(seg);
-        this.known.delete(segmentId(seg));
-        if (!this.stopped) this.enqueue(seg);
+        this.active = this.active.filter((s) => s !== seg);
+        if (!this.stopped) this.insert(seg);
+        this.pump();
       }, this.o.retry.maxDelayMs).unref();
     }
   }
@@ -133,9 +143,9 @@ export class Shipper {
     this.pump();
   }
 
-  /** Resolves when nothing is queued or in progress, or after `ms`; true when idle. */
+  /** Resolves when every known segment is shipped, or after `ms`; true when idle. */
   waitIdle(ms: number): Promise<boolean> {
-    if (this.queue.length === 0 && this.active.length === 0) return Promise.resolve(true);
+    if (this.idle) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), ms);
       this.idleWaiters.push(() => { clearTimeout(timer); resolve(true); });
