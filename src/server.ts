@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config/load';
 import { CollectorShard, WalOpenError } from './http/collector-shard';
 import type { HealthSource } from './http/collector-service';
-import { HttpThreads, ThreadStartError } from './http/http-threads';
+import { HttpWorkers, WorkerStartError } from './http/http-workers';
 import { LocalShards, type ShardSet } from './http/shard-set';
+import { AdminHostPolicy } from './ops/admin-host';
 import { AdminServer } from './ops/admin-server';
 import { CollectorMetrics } from './ops/collector-metrics';
 import { Lifecycle } from './ops/lifecycle';
@@ -119,14 +120,12 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   };
   try {
     if (w.shards === 1) {
-      // uWS must be loaded after the environment is final.
-      const uws = await import('uWebSockets.js');
-      shards = new LocalShards(new CollectorShard({ config, walDir: w.dir, rollAgeMs, health, uws }), processMetrics.loop);
+      shards = new LocalShards(new CollectorShard({ config, walDir: w.dir, rollAgeMs, health }), processMetrics.loop);
     } else {
-      shards = await HttpThreads.open(config, w.shards, rollAgeMs, fatal);
+      shards = await HttpWorkers.open(config, w.shards, rollAgeMs, fatal);
     }
   } catch (e) {
-    if (e instanceof WalOpenError || e instanceof ThreadStartError) throw new StartError(e.message);
+    if (e instanceof WalOpenError || e instanceof WorkerStartError) throw new StartError(e.message);
     throw e;
   }
   // For operators' scripts; the lock is what keeps other processes out. Removed at exit only while
@@ -150,10 +149,10 @@ export async function runServer(argv: readonly string[]): Promise<void> {
     loopDelayMs: () => Math.max(shards.loopDelayMs(), processMetrics.loop.lastSecondMaxDelayMs),
   }, shipper, { maxLagMs: config.ship.maxLag, maxEventLoopDelayMs: maxLoopMs });
   lifecycleRef.current = lifecycle;
-  if (shards instanceof HttpThreads) shards.startHealthPush(() => lifecycle.checks(), maxLoopMs);
+  if (shards instanceof HttpWorkers) shards.startHealthPush(() => lifecycle.checks(), maxLoopMs);
   const metrics = new CollectorMetrics({ shards: () => shards.snapshots(), shipper, process: processMetrics, lifecycle });
   let adminPort: number | null = null;
-  const admin = config.admin.enabled ? new AdminServer(metrics, lifecycle, (err) => logger.error({ err }, 'admin request failed')) : null;
+  const admin = config.admin.enabled ? new AdminServer(metrics, lifecycle, new AdminHostPolicy(config.admin.interface, config.admin.allowedHosts), (err) => logger.error({ err }, 'admin request failed')) : null;
   if (admin !== null) {
     try {
       adminPort = await admin.listen(config.admin.interface, config.admin.port);

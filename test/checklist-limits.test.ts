@@ -136,11 +136,14 @@ t.test('timeouts (46: 408) and bounds', async (t) => {
 t.test('malformed input gets a defined status and never crashes', async (t) => {
   const s = await server();
   const cases: Array<[string, string | Buffer, number[]]> = [
-    ['HTTP/1.0', 'GET /i HTTP/1.0\r\n\r\n', [505]],
-    ['garbage request line', 'GARBAGE\r\n\r\n', [400, 505]],
+    // SSC answers HTTP/1.0 (its server is blaze), and so does Sluice.
+    ['HTTP/1.0', 'GET /i HTTP/1.0\r\n\r\n', [200]],
+    ['garbage request line', 'GARBAGE\r\n\r\n', [400]],
     ['bad chunked encoding', `POST ${TP2} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n`, [400]],
     ['bad Content-Length', `POST ${TP2} HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nhello`, [400]],
-    ['thousands of headers', `GET /i HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v\r\n`).join('')}\r\n`, [431]],
+    // The bound is the headers' bytes (maxHeadersLength), as SSC's, whatever their count.
+    ['3,000 small headers within maxHeadersLength', `GET /i HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v\r\n`).join('')}\r\n`, [200]],
+    ['5,000 headers over maxHeadersLength', `GET /i HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 5000 }, (_, i) => `X-H${i}: v\r\n`).join('')}\r\n`, [431]],
     ['headers over maxHeadersLength', `GET /i HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(41_000)}\r\n\r\n`, [431]],
     ['request line over maxRequestLineLength', `GET /i?${'q'.repeat(21_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, [400]],
     ['non-UTF-8 header bytes', Buffer.concat([Buffer.from('GET /i HTTP/1.1\r\nHost: x\r\nUser-Agent: '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('\r\nConnection: close\r\n\r\n')]), [200]],

@@ -90,10 +90,10 @@ export const SCHEMA: Section = section('Sluice configuration', {
       maxAge: { kind: 'duration', default: 365 * DAY, min: 0, max: 20 * 365 * DAY, doc: 'HSTS max-age.' },
     }),
     networking: section('HTTP limits', {
-      maxConnections: { kind: 'int', default: 1024, min: 1, max: 1_000_000, doc: 'Open connections at most; further connections are closed at once.' },
-      idleTimeout: { kind: 'duration', default: 610_000, min: 0, max: 3_600_000, doc: 'Accepted for compatibility; uWebSockets.js closes idle keep-alive connections after about 10 s, so set the load balancer\'s idle timeout below that.' },
+      maxConnections: { kind: 'int', default: 1024, min: 1, max: 1_000_000, doc: 'Open connections at most. At the cap the connection idle the longest is closed to admit a new one (idle keep-alive connections cannot lock clients out); only when every connection has a request in progress is the new one closed at once. Both are counted in sluice_http_connections_closed_at_cap_total.' },
+      idleTimeout: { kind: 'duration', default: 610_000, min: 0, max: 3_600_000, doc: 'A keep-alive connection with no request for this long is closed (0: never). Keep it above the load balancer\'s idle timeout, so the balancer is the side that closes.' },
       responseHeaderTimeout: { kind: 'duration', default: 30_000, min: 100, max: 600_000, doc: 'A request whose event is not acknowledged by the sink within this time gets 408.' },
-      bodyReadTimeout: { kind: 'duration', default: 25_000, min: 100, max: 600_000, doc: 'A request body not fully received within this time gets 408.' },
+      bodyReadTimeout: { kind: 'duration', default: 25_000, min: 100, max: 600_000, doc: 'A request whose headers, or whose body, are not fully received within this time from its first byte gets 408 and the connection is closed: the bound on slow clients.' },
       maxRequestLineLength: { kind: 'int', default: 20_480, min: 256, max: 1_048_576, doc: 'Longest request line (method, target, version); longer gets 400.' },
       maxHeadersLength: { kind: 'int', default: 40_960, min: 256, max: 1_048_576, doc: 'Largest total of header names and values; larger gets 431.' },
       maxPayloadSize: { kind: 'size', default: 1_048_576, min: 100, max: 64 * MiB, doc: 'A record larger than this becomes a size_violation bad row.' },
@@ -171,6 +171,7 @@ export const SCHEMA: Section = section('Sluice configuration', {
     enabled: { kind: 'bool', default: true, doc: 'Serve the admin port.' },
     interface: { kind: 'string', default: '127.0.0.1', pattern: /^[0-9A-Fa-f:.]+$/, doc: 'Address the admin port binds to: loopback unless set (metrics and the status page are for the instance\'s operators).' },
     port: { kind: 'int', default: 9090, min: 0, max: 65535, env: 'SLUICE_ADMIN_PORT', doc: 'Admin HTTP port (0 picks a free port); must differ from the public port.' },
+    allowedHosts: { kind: 'stringList', default: [], maxItems: 64, itemPattern: /^[A-Za-z0-9.:-]+$/, doc: 'Host names the admin port answers besides loopback names and its bind address (other Host headers get 421): a name a browser could be tricked into resolving to this machine (DNS rebinding) must not read the metrics or the status page.' },
     maxEventLoopDelay: { kind: 'duration', default: 1000, min: 10, max: 600_000, doc: '/health turns unhealthy while the largest event-loop delay of the last second exceeds this.' },
   }),
 });

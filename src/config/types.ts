@@ -109,6 +109,7 @@ export interface AdminConfig {
   enabled: boolean;
   interface: string;
   port: number;
+  allowedHosts: readonly string[];
   maxEventLoopDelay: number;
 }
 

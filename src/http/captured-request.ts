@@ -1,13 +1,13 @@
-/** What the front end copies out of uWebSockets.js for one request (uWS's request object dies on return). */
+/** What the front end copies out of an HTTP request: the fields the collector and the record read. */
 
 export interface CapturedRequest {
-  /** Lower-case method, as uWS reports it. */
+  /** Lower-case method. */
   method: string;
   /** Path as received (not decoded). */
   path: string;
   /** Raw query string without `?`; '' when absent. */
   query: string;
-  /** Header names (lower-case, as uWS gives them) and values, in arrival order. */
+  /** Header names (lower-case) and values, in arrival order. */
   names: string[];
   values: string[];
   /** Peer address, rendered as a record's ipAddress. */

@@ -1,9 +1,12 @@
 /**
- * The uWebSockets.js front end: copies each request out of uWS once, enforces the HTTP limits,
- * asks CollectorService what to answer and store, submits records to the sink and answers only
- * when the sink says they are durable.
+ * The HTTP front end (node:http, whose llhttp parser buffers partial request lines, answers
+ * pipelined requests in order and refuses ambiguous framing): copies each request once, enforces
+ * the HTTP limits, asks CollectorService what to answer and store, submits records to the sink
+ * and answers only when the sink says they are durable.
  */
 import { isUtf8 } from 'node:buffer';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CollectorConfig } from '../config/types';
 import type { RecordSerializer, SerializeWaiter } from '../payload/record-serializer';
@@ -12,12 +15,8 @@ import type { CommitWaiter, RecordSink } from '../wal/record-sink';
 import { addHeader, type CapturedRequest, emptyCapturedRequest, headerValue } from './captured-request';
 import { renderPeer } from './client-ip';
 import type { CollectorService, ResponsePlan } from './collector-service';
+import { ConnectionGuard, type ConnectionObserver } from './connection-guard';
 import { statusText } from './static-responses';
-import type * as UwsTypes from 'uWebSockets.js';
-
-type Uws = typeof UwsTypes;
-type HttpResponse = UwsTypes.HttpResponse;
-type HttpRequest = UwsTypes.HttpRequest;
 
 const TEXT_UTF8 = 'text/plain; charset=UTF-8';
 
@@ -34,7 +33,7 @@ class Exchange implements SerializeWaiter, CommitWaiter {
   /** performance.now() at capture: monotonic, so a clock step cannot fire or hold a timeout. */
   startedAt: number;
 
-  constructor(readonly server: CollectorServer, readonly res: HttpResponse, readonly req: CapturedRequest) {
+  constructor(readonly server: CollectorServer, readonly res: ServerResponse, readonly req: CapturedRequest) {
     this.startedAt = performance.now();
   }
 
@@ -57,14 +56,13 @@ export interface CollectorServerOptions {
   service: CollectorService;
   serializer: RecordSerializer;
   sink: RecordSink;
-  uws: Uws;
   onError: (err: unknown) => void;
   /** Hears of every answer (metrics); none by default. */
   observer?: ExchangeObserver;
 }
 
 /** What the front end reports of each request, once, when it is answered or aborted. */
-export interface ExchangeObserver {
+export interface ExchangeObserver extends ConnectionObserver {
   /**
    * `stored`: the request had records to store (its latency is request to acknowledgement);
    * `bodyBytes`: body bytes received; `startedAt`: performance.now() at capture.
@@ -74,7 +72,10 @@ export interface ExchangeObserver {
   aborted(req: CapturedRequest, stored: boolean): void;
 }
 
-const NO_OBSERVER: ExchangeObserver = { answered: () => undefined, aborted: () => undefined };
+const NO_OBSERVER: ExchangeObserver = {
+  answered: () => undefined, aborted: () => undefined,
+  connectionOpened: () => undefined, connectionClosed: () => undefined, connectionRefused: () => undefined, connectionEvicted: () => undefined,
+};
 
 /** The numeric code of a status line such as `200 OK`. */
 function statusCode(line: string): number {
@@ -84,60 +85,78 @@ function statusCode(line: string): number {
 /** Interval of the timeout sweeps (body read, response). */
 const SWEEP_MS = 250;
 
+/** A whole error answer for a request the parser refused; the connection closes after it. */
+function rawAnswer(status: number, body: string): string {
+  return `HTTP/1.1 ${statusText(status)}\r\nContent-Type: ${TEXT_UTF8}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** The index of the first CRLF in `b`, or -1. */
+function firstLineEnd(b: Buffer | undefined): number {
+  return b === undefined ? -1 : b.indexOf('\r\n');
+}
+
 export class CollectorServer {
-  private readonly app: UwsTypes.TemplatedApp;
-  private listenSocket: UwsTypes.us_listen_socket | null = null;
+  private readonly server: Server;
+  private readonly guard: ConnectionGuard;
+  private listening = false;
   private readonly reading = new Set<Exchange>();
   /** Requests waiting for durability, oldest first (mostly answered in this order). */
   private waiting: Array<Exchange | undefined> = [];
   private waitingHead = 0;
   private unanswered = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
-  private connections = 0;
-  private port = -1;
   private readonly observer: ExchangeObserver;
 
   constructor(private readonly opts: CollectorServerOptions) {
     this.observer = opts.observer ?? NO_OBSERVER;
-    this.app = opts.uws.App();
-    this.app.filter((res, count) => {
-      this.connections += Number(count);
-      if (Number(count) > 0 && this.connections > opts.config.networking.maxConnections) res.close();
-    });
-    this.app.any('/*', (res, req) => {
+    const net = opts.config.networking;
+    this.guard = new ConnectionGuard(net.maxConnections, this.observer);
+    this.server = createServer({
+      // llhttp's bound covers the request line and the headers together; each has its own check
+      // in onRequest, so this only stops what both could never accept.
+      maxHeaderSize: net.maxRequestLineLength + net.maxHeadersLength + 1024,
+      requireHostHeader: false,
+      joinDuplicateHeaders: false,
+      keepAliveTimeout: net.idleTimeout,
+      // A request's headers must arrive within bodyReadTimeout too: the slow-client bound.
+      headersTimeout: net.bodyReadTimeout,
+      // The body's timeout is the sweep's (408 from this server, with the metrics).
+      requestTimeout: 0,
+      connectionsCheckingInterval: 1000,
+      noDelay: true,
+    }, (req, res) => {
       try {
-        this.onRequest(res, req);
+        this.onRequest(req, res);
       } catch (err) {
         opts.onError(err);
-        res.cork(() => {
-          res.writeStatus(statusText(500)).writeHeader('Content-Type', TEXT_UTF8).end('Internal Server Error', true);
-        });
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': TEXT_UTF8, Connection: 'close' }).end('Internal Server Error');
       }
     });
+    // Header bytes are the bound (as SSC's), not their count: keep every header for the checks.
+    this.server.maxHeadersCount = 0;
+    this.server.on('connection', (socket: Socket) => this.guard.opened(socket));
+    this.server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => this.onClientError(err, socket));
   }
 
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.app.listen(host, port, (socket) => {
-        if (socket === false) {
-          reject(new Error(`cannot listen on ${host}:${port}`));
-          return;
-        }
-        this.listenSocket = socket;
-        this.port = this.opts.uws.us_socket_local_port(socket);
+      const onError = (e: Error): void => reject(new Error(`cannot listen on ${host}:${port}: ${e.message}`));
+      this.server.once('error', onError);
+      this.server.listen({ host, port, backlog: 1024 }, () => {
+        this.server.off('error', onError);
+        this.listening = true;
         this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
         this.sweepTimer.unref();
-        resolve(this.port);
+        resolve((this.server.address() as AddressInfo).port);
       });
     });
   }
 
   /** Stops accepting connections; open connections are still answered. */
   stopListening(): void {
-    if (this.listenSocket !== null) {
-      this.opts.uws.us_listen_socket_close(this.listenSocket);
-      this.listenSocket = null;
-    }
+    if (!this.listening) return;
+    this.listening = false;
+    this.server.close();
   }
 
   /** Requests accepted but not yet answered. */
@@ -145,32 +164,74 @@ export class CollectorServer {
     return this.reading.size + this.unanswered;
   }
 
+  /** Open TCP connections. */
+  get connections(): number {
+    return this.guard.open;
+  }
+
   close(): void {
     this.stopListening();
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
-    this.app.close();
+    this.server.closeAllConnections();
   }
 
-  private onRequest(res: HttpResponse, ureq: HttpRequest): void {
+  /** A request the parser refused: 400 (or 431, 408), then the connection closes. */
+  private onClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const net = this.opts.config.networking;
+    let status = 400;
+    let body = 'Bad Request';
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      // Past llhttp's bound: a request line still without its end is the line's fault.
+      const lineEnd = firstLineEnd(err.rawPacket);
+      if (lineEnd < 0 || lineEnd > net.maxRequestLineLength) body = 'Bad Request: request line too long';
+      else { status = 431; body = 'Request Header Fields Too Large'; }
+    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      status = 408;
+      body = 'Request timed out';
+    }
+    // A body that broke its framing (a chunk without its CRLF): that request itself gets the answer.
+    for (const ex of this.reading) {
+      if (ex.res.socket !== socket) continue;
+      this.reading.delete(ex);
+      this.answerText(ex, status, body, true);
+      return;
+    }
+    this.guard.refuse(socket, rawAnswer(status, body));
+  }
+
+  private onRequest(ureq: IncomingMessage, res: ServerResponse): void {
     const cfg = this.opts.config;
-    const method = ureq.getMethod();
-    const path = ureq.getUrl();
-    const query = ureq.getQuery() ?? '';
-    const req = emptyCapturedRequest(method, path, query, renderPeer(Buffer.from(res.getRemoteAddressAsText()).toString('latin1')));
+    const socket = ureq.socket;
+    this.guard.requestStarted(socket);
+    const method = (ureq.method ?? 'GET').toLowerCase();
+    const url = ureq.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const req = emptyCapturedRequest(method, path, query, renderPeer(socket.remoteAddress ?? ''));
+    const raw = ureq.rawHeaders;
     let headerBytes = 0;
-    ureq.forEach((name, value) => {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      const value = raw[i + 1]!;
       headerBytes += name.length + value.length + 4;
-      addHeader(req, name, value);
-    });
+      addHeader(req, name.toLowerCase(), value);
+    }
     const ex = new Exchange(this, res, req);
-    res.onAborted(() => {
+    res.once('close', () => {
+      this.guard.requestEnded(socket);
+      if (ex.answered) return;
       ex.aborted = true;
       this.reading.delete(ex);
-      if (!ex.answered) this.observer.aborted(ex.req, ex.plan !== null);
+      this.observer.aborted(ex.req, ex.plan !== null);
     });
     // Request line: METHOD SP target SP HTTP/1.1
-    const lineLength = method.length + 1 + path.length + (query === '' ? 0 : query.length + 1) + 9;
+    const lineLength = method.length + 1 + url.length + 9;
     if (lineLength > cfg.networking.maxRequestLineLength) {
       this.answerText(ex, 400, 'Bad Request: request line too long', true);
       return;
@@ -180,6 +241,8 @@ export class CollectorServer {
       return;
     }
     if (!this.opts.service.readsBody(method, path)) {
+      // A body on a route that takes none is read and dropped, so the connection stays usable.
+      ureq.resume();
       this.process(ex);
       return;
     }
@@ -189,20 +252,23 @@ export class CollectorServer {
       return;
     }
     this.reading.add(ex);
-    res.onData((chunk, isLast) => this.onBodyChunk(ex, chunk, isLast));
+    ureq.on('data', (chunk: Buffer) => this.onBodyChunk(ex, chunk));
+    ureq.on('end', () => this.onBodyEnd(ex));
   }
 
-  private onBodyChunk(ex: Exchange, chunk: ArrayBuffer, isLast: boolean): void {
+  private onBodyChunk(ex: Exchange, chunk: Buffer): void {
     if (ex.answered || ex.aborted) return;
-    ex.received += chunk.byteLength;
+    ex.received += chunk.length;
     if (ex.received > this.opts.config.networking.dropPayloadSize) {
       this.reading.delete(ex);
       this.answerText(ex, 413, 'Payload Too Large', true);
       return;
     }
-    // uWS reuses the chunk's memory after this call returns: copy it.
-    if (chunk.byteLength > 0) ex.chunks.push(Buffer.from(new Uint8Array(chunk)));
-    if (!isLast) return;
+    if (chunk.length > 0) ex.chunks.push(chunk);
+  }
+
+  private onBodyEnd(ex: Exchange): void {
+    if (ex.answered || ex.aborted) return;
     this.reading.delete(ex);
     const body = ex.chunks.length === 1 ? ex.chunks[0]! : Buffer.concat(ex.chunks, ex.received);
     ex.chunks = [];
@@ -259,20 +325,17 @@ export class CollectorServer {
     }
   }
 
-  /** Writes a plan (corked). Safe to call after an abort or a timeout: it then does nothing. */
+  /** Writes a plan. Safe to call after an abort or a timeout: it then does nothing. */
   answer(ex: Exchange, plan: ResponsePlan): void {
     const skip = ex.answered || ex.aborted;
     this.finish(ex);
     if (skip) return;
-    this.observer.answered(ex.req, statusCode(plan.status), ex.plan !== null, ex.received, ex.startedAt);
-    const res = ex.res;
-    res.cork(() => {
-      res.writeStatus(plan.status);
-      const h = plan.headers;
-      for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i]!, h[i + 1]!);
-      if (plan.headOnly) res.endWithoutBody(typeof plan.body === 'string' ? Buffer.byteLength(plan.body) : plan.body.length);
-      else res.end(plan.body);
-    });
+    const code = statusCode(plan.status);
+    this.observer.answered(ex.req, code, ex.plan !== null, ex.received, ex.startedAt);
+    // writeHead sends the headers as given: the length goes with them (HEAD: the body's length, no body).
+    const length = typeof plan.body === 'string' ? Buffer.byteLength(plan.body) : plan.body.length;
+    const res = ex.res.writeHead(code, plan.status.slice(4), [...plan.headers, 'Content-Length', String(length)]);
+    if (plan.headOnly) res.end(); else res.end(plan.body);
   }
 
   answerText(ex: Exchange, status: number, body: string, close = false): void {
@@ -280,10 +343,11 @@ export class CollectorServer {
     this.finish(ex);
     if (skip) return;
     this.observer.answered(ex.req, status, ex.plan !== null, ex.received, ex.startedAt);
-    const res = ex.res;
-    res.cork(() => {
-      res.writeStatus(statusText(status)).writeHeader('Content-Type', TEXT_UTF8).end(body, close);
-    });
+    const length = String(Buffer.byteLength(body));
+    const headers = close ? ['Content-Type', TEXT_UTF8, 'Content-Length', length, 'Connection', 'close'] : ['Content-Type', TEXT_UTF8, 'Content-Length', length];
+    ex.res.writeHead(status, statusText(status).slice(4), headers).end(body);
+    // The rest of a refused body is not read: the connection goes once the answer is out.
+    if (close) ex.res.once('finish', () => ex.res.socket?.destroySoon());
   }
 
   /** Times out slow bodies (408, connection closed) and unacknowledged events (408). */

@@ -1,7 +1,7 @@
 /**
  * One shard of the collector: an HTTP front end and the WAL shard it writes, on the calling
- * thread. The main thread runs one when wal.shards is 1; with more, each HTTP thread
- * (http-thread.ts) runs one, all listening on the same port (the kernel spreads connections).
+ * process. The main process runs one when wal.shards is 1; with more, each HTTP worker
+ * (http-worker.ts) runs one; node:cluster shares the public port between the workers.
  */
 import type { SluiceConfig } from '../config/types';
 import { logger } from '../ops/logger';
@@ -16,7 +16,6 @@ import { WalStateError } from '../wal/wal-state';
 import { WriteAheadLog } from '../wal/write-ahead-log';
 import { CollectorServer } from './collector-server';
 import { CollectorService, type HealthSource } from './collector-service';
-import type * as UwsTypes from 'uWebSockets.js';
 
 export interface ShardOptions {
   config: SluiceConfig;
@@ -25,7 +24,6 @@ export interface ShardOptions {
   /** How often segments roll at the latest (from wal.maxSegmentAge and the ship interval). */
   rollAgeMs: number;
   health: HealthSource;
-  uws: typeof UwsTypes;
 }
 
 /** A WAL directory that cannot be used: a start-up error for the operator, not a stack trace. */
@@ -68,7 +66,6 @@ export class CollectorShard {
       service: new CollectorService(config.collector, o.health),
       serializer: this.serializer,
       sink: this.wal,
-      uws: o.uws,
       onError: (err) => logger.error({ err }, 'request handler failed'),
       observer: this.requests,
     });

@@ -1,5 +1,5 @@
 /**
- * uWebSockets.js hands header names over lower-cased; records carry them with canonical casing
+ * The front end keys headers by lower-cased name; records carry them with canonical casing
  * (`User-Agent`, `X-Forwarded-For`, `SP-Anonymous`), as SSC records what browsers send.
  */
 

@@ -1,6 +1,6 @@
 /**
  * The collector's shards as the main thread sees them: one CollectorShard on the main thread
- * (wal.shards = 1, LocalShards), or one per HTTP thread (HttpThreads, http-threads.ts).
+ * (wal.shards = 1, LocalShards), or one per HTTP worker process (HttpWorkers, http-workers.ts).
  */
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
 import type { LoopDelayMonitor } from '../ops/process-metrics';

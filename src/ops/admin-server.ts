@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AdminHostPolicy } from './admin-host';
 import type { CollectorMetrics } from './collector-metrics';
 import type { Lifecycle } from './lifecycle';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus-text';
@@ -12,8 +13,12 @@ import { STATUS_PAGE_HTML } from './status-page';
 export class AdminServer {
   private readonly server: Server;
 
-  constructor(private readonly metrics: CollectorMetrics, private readonly lifecycle: Lifecycle, private readonly onError: (err: unknown) => void) {
+  constructor(private readonly metrics: CollectorMetrics, private readonly lifecycle: Lifecycle, private readonly hosts: AdminHostPolicy, private readonly onError: (err: unknown) => void) {
     this.server = createServer((req, res) => {
+      if (!this.hosts.allows(req.headers.host)) {
+        res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end('Misdirected Request: this Host is not the admin port\'s (admin.allowedHosts)\n');
+        return;
+      }
       this.route(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!, res).catch((err: unknown) => {
         onError(err);
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });

@@ -72,6 +72,10 @@ export class CollectorMetrics {
     for (const [endpoint, method, status, n] of r.answers) out.sample('sluice_http_requests_total', n, { endpoint, method: method.toUpperCase(), status: String(status) });
     out.family('sluice_http_requests_aborted_total', 'counter', 'Requests whose client went away before the answer, by endpoint.');
     for (const endpoint of ENDPOINTS) out.sample('sluice_http_requests_aborted_total', r.aborts[endpoint] ?? 0, { endpoint });
+    out.single('sluice_http_connections', 'gauge', 'TCP connections open on the public port.', r.connections.open);
+    out.family('sluice_http_connections_closed_at_cap_total', 'counter', 'Connections closed at collector.networking.maxConnections: the longest-idle one evicted to admit a new one, or the new one refused when none was idle.')
+      .sample('sluice_http_connections_closed_at_cap_total', r.connections.evicted, { reason: 'evicted-idle' })
+      .sample('sluice_http_connections_closed_at_cap_total', r.connections.refused, { reason: 'refused' });
     out.single('sluice_http_request_body_bytes_total', 'counter', 'Request body bytes received.', r.bodyBytes);
     out.single('sluice_http_acknowledged_total', 'counter', 'Requests whose records were stored and acknowledged (200, or 302 for redirects).', r.acknowledged);
     const several = shards.length > 1 ? ' With several HTTP threads a quantile is the largest of the threads\'.' : '';

@@ -10,6 +10,8 @@ export interface RequestsSnapshot {
   /** [endpoint, method, status, count]. */
   answers: Array<[Endpoint, string, number, number]>;
   aborts: Record<string, number>;
+  /** TCP connections open now, and closed at the connection cap since start. */
+  connections: { open: number; refused: number; evicted: number };
   bodyBytes: number;
   acknowledged: number;
   ackLatency: HistogramSnapshot;
@@ -74,7 +76,9 @@ export function mergeShards(xs: readonly ShardSnapshot[]): ShardSnapshot {
   const refusals = xs.map((x, i) => (x.wal.refusal === null ? null : `shard ${i}: ${x.wal.refusal}`)).filter((r): r is string => r !== null);
   return {
     requests: {
-      answers: [...answers.values()], aborts, bodyBytes: add((x) => x.requests.bodyBytes), acknowledged: add((x) => x.requests.acknowledged),
+      answers: [...answers.values()], aborts,
+      connections: { open: add((x) => x.requests.connections.open), refused: add((x) => x.requests.connections.refused), evicted: add((x) => x.requests.connections.evicted) },
+      bodyBytes: add((x) => x.requests.bodyBytes), acknowledged: add((x) => x.requests.acknowledged),
       ackLatency: hist((x) => x.requests.ackLatency), ackRecent: hist((x) => x.requests.ackRecent),
     },
     wal: {

@@ -57,6 +57,24 @@ export class RequestMetrics implements ExchangeObserver {
     }
   }
 
+  private readonly conns = { open: 0, refused: 0, evicted: 0 };
+
+  connectionOpened(): void {
+    this.conns.open++;
+  }
+
+  connectionClosed(): void {
+    this.conns.open--;
+  }
+
+  connectionRefused(): void {
+    this.conns.refused++;
+  }
+
+  connectionEvicted(): void {
+    this.conns.evicted++;
+  }
+
   aborted(req: CapturedRequest): void {
     this.abortsByEndpoint[ENDPOINTS.indexOf(endpointOf(req.method, req.path, this.customPaths))]!++;
   }
@@ -74,6 +92,6 @@ export class RequestMetrics implements ExchangeObserver {
     });
     const aborts: Record<string, number> = {};
     ENDPOINTS.forEach((endpoint, i) => { aborts[endpoint] = this.abortsByEndpoint[i]!; });
-    return { answers, aborts, bodyBytes: this.bodyBytes, acknowledged: this.acknowledged, ackLatency: this.ackLatency.snapshot(), ackRecent: this.ackLatency.snapshot(2) };
+    return { answers, aborts, connections: { ...this.conns }, bodyBytes: this.bodyBytes, acknowledged: this.acknowledged, ackLatency: this.ackLatency.snapshot(), ackRecent: this.ackLatency.snapshot(2) };
   }
 }

@@ -1,40 +1,30 @@
 /**
- * The main thread's side of wal.shards > 1: starts one HTTP thread per shard (http-thread.ts),
- * each with its WAL in `<wal.dir>/shard-<n>`, all listening on one port. Gathers their sealed
- * segments for the one shipper, routes releases back, keeps their latest state for the health,
- * and tells each thread what fails elsewhere so every thread's /health answers for the whole.
+ * The main process's side of wal.shards > 1: starts one HTTP worker process per shard
+ * (http-worker.ts, through node:cluster, which shares the public port: the main process accepts
+ * and hands each connection to a worker in turn), each with its WAL in `<wal.dir>/shard-<n>`.
+ * Gathers their sealed segments for the one shipper, routes releases back, keeps their latest
+ * state for the health, and tells each worker what fails elsewhere so every worker's /health
+ * answers for the whole.
  */
+import cluster, { type Worker } from 'node:cluster';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { SluiceConfig } from '../config/types';
 import type { HealthCheck } from '../ops/lifecycle';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
 import type { SegmentSource } from '../ship/segment-source';
 import { shardDir } from '../wal/wal-files';
 import { segmentId, type SegmentRef } from '../ship/shipper';
-import type { FromHttpThread, HttpThreadData, ShardState, ToHttpThread } from './http-thread';
+import type { FromHttpWorker, HttpWorkerData, ShardState, ToHttpWorker } from './http-worker';
 import type { ShardSet } from './shard-set';
 
 const HEALTH_PUSH_MS = 250;
 const SNAPSHOT_TIMEOUT_MS = 2000;
 
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** A start-up failure the operator can fix (port taken, WAL directory unusable). */
-export class ThreadStartError extends Error {}
+export class WorkerStartError extends Error {}
 
-interface Thread {
+interface WorkerEntry {
   worker: Worker;
   instanceId: string;
   state: ShardState;
@@ -43,8 +33,8 @@ interface Thread {
   listening: boolean;
 }
 
-export class HttpThreads implements ShardSet {
-  private readonly threads: Thread[] = [];
+export class HttpWorkers implements ShardSet {
+  private readonly workers: WorkerEntry[] = [];
   private readonly sealedBuffer: SegmentRef[] = [];
   /** Paths of sealed segments not yet released, by segmentId. */
   private readonly paths = new Map<string, string>();
@@ -65,7 +55,7 @@ export class HttpThreads implements ShardSet {
         const id = segmentId({ instanceId, seq });
         const path = this.paths.get(id);
         this.paths.delete(id);
-        const t = this.threads.find((x) => x.instanceId === instanceId);
+        const t = this.workers.find((x) => x.instanceId === instanceId);
         if (t === undefined || path === undefined) return;
         if (!t.closed) {
           this.post(t, { type: 'release', seq, archiveDir });
@@ -78,34 +68,37 @@ export class HttpThreads implements ShardSet {
           renameSync(path, join(archiveDir, basename(path)));
         }
       },
-      openAgeMs: () => Math.max(0, ...this.threads.map((t) => t.state.openAgeMs)),
+      openAgeMs: () => Math.max(0, ...this.workers.map((t) => t.state.openAgeMs)),
     };
   }
 
-  /** Starts the threads; resolves once every shard's WAL is recovered and open. */
-  static async open(config: SluiceConfig, count: number, rollAgeMs: number, onFatal: (why: string) => void): Promise<HttpThreads> {
-    const set = new HttpThreads(count, onFatal);
+  /** Starts the workers; resolves once every shard's WAL is recovered and open. */
+  static async open(config: SluiceConfig, count: number, rollAgeMs: number, onFatal: (why: string) => void): Promise<HttpWorkers> {
+    const set = new HttpWorkers(count, onFatal);
+    cluster.setupPrimary({ exec: join(__dirname, 'http-worker.js'), serialization: 'advanced' });
     await Promise.all(Array.from({ length: count }, (_, shard) => set.startThread(config, shard, rollAgeMs)));
     return set;
   }
 
   get instanceIds(): readonly string[] {
-    return this.threads.map((t) => t.instanceId);
+    return this.workers.map((t) => t.instanceId);
   }
 
   private startThread(config: SluiceConfig, shard: number, rollAgeMs: number): Promise<void> {
-    const data: HttpThreadData = { config, shard, walDir: shardDir(config.wal.dir, shard), rollAgeMs };
-    const worker = new Worker(join(__dirname, 'http-thread.js'), { workerData: data });
-    const thread: Thread = { worker, instanceId: '', state: { refusal: 'starting', sinkHealthy: false, loopDelayMs: 0, openAgeMs: 0 }, closed: false, listening: false };
-    this.threads[shard] = thread;
+    const data: HttpWorkerData = { config, shard, walDir: shardDir(config.wal.dir, shard), rollAgeMs };
+    const worker = cluster.fork();
+    const thread: WorkerEntry = { worker, instanceId: '', state: { refusal: 'starting', sinkHealthy: false, loopDelayMs: 0, openAgeMs: 0 }, closed: false, listening: false };
+    this.workers[shard] = thread;
     return new Promise((resolve, reject) => {
       let opened = false;
-      worker.on('message', (m: FromHttpThread) => {
+      worker.on('message', (m: FromHttpWorker) => {
         switch (m.type) {
+          // The worker says when it listens for messages: sent earlier, a message can be lost.
+          case 'ready': this.post(thread, { type: 'init', data }); break;
           case 'opened': thread.instanceId = m.instanceId; opened = true; resolve(); break;
           case 'startFailed':
-            if (!opened) reject(m.operator ? new ThreadStartError(m.error) : new Error(m.error));
-            else if (!thread.listening) this.onFatal(`HTTP thread ${shard}: ${m.error}`);
+            if (!opened) reject(m.operator ? new WorkerStartError(m.error) : new Error(m.error));
+            else if (!thread.listening) this.onFatal(`HTTP worker ${shard}: ${m.error}`);
             break;
           case 'sealed':
             this.paths.set(segmentId(m.seg), m.seg.path);
@@ -116,20 +109,22 @@ export class HttpThreads implements ShardSet {
           case 'listening': case 'closed': break; // awaited by listen() and close()
         }
       });
-      worker.on('error', (e) => (opened ? this.onFatal(`HTTP thread ${shard} failed: ${e.message}`) : reject(e)));
-      worker.on('exit', (code) => {
-        if (!thread.closed && !this.stopping) this.onFatal(`HTTP thread ${shard} exited (${code})`);
+      worker.on('error', (e: Error) => (opened ? this.onFatal(`HTTP worker ${shard} failed: ${e.message}`) : reject(e)));
+      worker.on('exit', (code: number | null, signal: string | null) => {
+        const why = `HTTP worker ${shard} exited (${signal ?? code})`;
+        if (!opened) reject(new Error(why));
+        else if (!thread.closed && !this.stopping) this.onFatal(why);
       });
     });
   }
 
-  private post(t: Thread, m: ToHttpThread): void {
-    t.worker.postMessage(m);
+  private post(t: Pick<WorkerEntry, 'worker'>, m: ToHttpWorker): void {
+    if (t.worker.isConnected()) t.worker.send(m);
   }
 
-  private waitFor(t: Thread, type: FromHttpThread['type']): Promise<FromHttpThread> {
+  private waitFor(t: WorkerEntry, type: FromHttpWorker['type']): Promise<FromHttpWorker> {
     return new Promise((resolve) => {
-      const on = (m: FromHttpThread): void => {
+      const on = (m: FromHttpWorker): void => {
         if (m.type === type || m.type === 'startFailed') {
           t.worker.off('message', on);
           resolve(m);
@@ -140,30 +135,28 @@ export class HttpThreads implements ShardSet {
   }
 
   async listen(host: string, port: number): Promise<number> {
-    // Every thread binds the same port (SO_REUSEPORT): port 0 is resolved here first, because
-    // uWS binds an ephemeral port without SO_REUSEPORT.
-    const bound = port === 0 ? await freePort(host) : port;
-    await Promise.all(this.threads.map((t) => this.listenOne(t, host, bound)));
-    return bound;
+    // node:cluster shares one listening socket by address: port 0 gives every worker the same port.
+    const ports = await Promise.all(this.workers.map((t) => this.listenOne(t, host, port)));
+    return ports[0]!;
   }
 
-  private async listenOne(t: Thread, host: string, port: number): Promise<number> {
+  private async listenOne(t: WorkerEntry, host: string, port: number): Promise<number> {
     const reply = this.waitFor(t, 'listening');
     t.listening = true;
     this.post(t, { type: 'listen', host, port });
     const m = await reply;
     t.listening = false;
-    if (m.type !== 'listening') throw new ThreadStartError(m.type === 'startFailed' ? m.error : 'cannot listen');
+    if (m.type !== 'listening') throw new WorkerStartError(m.type === 'startFailed' ? m.error : 'cannot listen');
     return m.port;
   }
 
-  /** Tells every thread, every 250 ms, what fails outside it. */
+  /** Tells every worker, every 250 ms, what fails outside it. */
   startHealthPush(global: () => HealthCheck[], maxLoopMs: number): void {
     const push = (): void => {
       const failing = global().filter((c) => !c.ok && c.name !== 'wal' && c.name !== 'event-loop').map((c) => c.detail);
-      this.threads.forEach((t, i) => {
+      this.workers.forEach((t, i) => {
         const others: string[] = [...failing];
-        this.threads.forEach((o, j) => {
+        this.workers.forEach((o, j) => {
           if (j === i) return;
           if (o.state.refusal !== null) others.push(`shard ${j}: ${o.state.refusal}`);
           if (o.state.loopDelayMs > maxLoopMs) others.push(`shard ${j}: event-loop delay ${Math.round(o.state.loopDelayMs)} ms exceeds ${maxLoopMs} ms`);
@@ -181,14 +174,14 @@ export class HttpThreads implements ShardSet {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.snapshotWaits.delete(id);
-        reject(new Error('an HTTP thread did not answer for its metrics within 2 s'));
+        reject(new Error('an HTTP worker did not answer for its metrics within 2 s'));
       }, SNAPSHOT_TIMEOUT_MS);
       this.snapshotWaits.set(id, {
-        left: this.threads.length, snaps: [],
+        left: this.workers.length, snaps: [],
         resolve: (s) => { clearTimeout(timer); resolve(s); },
         reject,
       });
-      for (const t of this.threads) this.post(t, { type: 'snapshot', id });
+      for (const t of this.workers) this.post(t, { type: 'snapshot', id });
     });
   }
 
@@ -203,26 +196,26 @@ export class HttpThreads implements ShardSet {
   }
 
   walRefusal(): string | null {
-    const r = this.threads.map((t, i) => (t.state.refusal === null ? null : `shard ${i}: ${t.state.refusal}`)).filter((x): x is string => x !== null);
+    const r = this.workers.map((t, i) => (t.state.refusal === null ? null : `shard ${i}: ${t.state.refusal}`)).filter((x): x is string => x !== null);
     return r.length === 0 ? null : r.join('; ');
   }
 
   sinkHealthy(): boolean {
-    return this.threads.every((t) => t.state.sinkHealthy);
+    return this.workers.every((t) => t.state.sinkHealthy);
   }
 
   loopDelayMs(): number {
-    return Math.max(0, ...this.threads.map((t) => t.state.loopDelayMs));
+    return Math.max(0, ...this.workers.map((t) => t.state.loopDelayMs));
   }
 
   stopListening(): void {
-    for (const t of this.threads) this.post(t, { type: 'stopListening' });
+    for (const t of this.workers) this.post(t, { type: 'stopListening' });
   }
 
   async close(): Promise<void> {
     this.stopping = true;
     if (this.pushTimer !== null) clearInterval(this.pushTimer);
-    await Promise.all(this.threads.map(async (t) => {
+    await Promise.all(this.workers.map(async (t) => {
       const done = this.waitFor(t, 'closed');
       this.post(t, { type: 'close' });
       await done;
@@ -230,8 +223,12 @@ export class HttpThreads implements ShardSet {
     }));
   }
 
-  /** Ends the threads (after close() and the shipper's drain). */
+  /** Ends the workers (after close() and the shipper's drain). */
   async terminate(): Promise<void> {
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    await Promise.all(this.workers.map((t) => new Promise<void>((resolve) => {
+      if (t.worker.isDead()) { resolve(); return; }
+      t.worker.once('exit', () => resolve());
+      t.worker.process.kill('SIGKILL');
+    })));
   }
 }

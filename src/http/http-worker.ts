@@ -1,11 +1,13 @@
 /**
- * An HTTP thread (wal.shards > 1): one CollectorShard — uWS front end and its own WAL shard — on
- * a worker thread, listening on the collector's port beside the other HTTP threads. It tells the
- * main thread of every sealed segment and of its state, releases segments once shipped, answers
- * metric snapshots, and takes the main thread's view of the rest of the health.
+ * An HTTP worker (wal.shards > 1): one CollectorShard — the HTTP front end and its own WAL shard —
+ * in a process of its own (node:cluster), serving the collector's port beside the other workers.
+ * It tells the main process of every sealed segment and of its state, releases segments once
+ * shipped, answers metric snapshots, and takes the main process's view of the rest of the health.
+ * It holds its shard directory's lock, and exits when the main process goes (whatever it
+ * acknowledged is on disk), so an orphan never writes beside the next collector.
  */
 import { performance } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
+import { WalLock } from '../wal/wal-lock';
 import type { SluiceConfig } from '../config/types';
 import { loopCheck, unhealthyReason, type HealthCheck } from '../ops/lifecycle';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
@@ -15,14 +17,15 @@ import type { SegmentRef } from '../ship/shipper';
 import type { HealthSource } from './collector-service';
 import { CollectorShard, WalOpenError } from './collector-shard';
 
-export interface HttpThreadData {
+export interface HttpWorkerData {
   config: SluiceConfig;
   shard: number;
   walDir: string;
   rollAgeMs: number;
 }
 
-export type ToHttpThread =
+export type ToHttpWorker =
+  | { type: 'init'; data: HttpWorkerData }
   | { type: 'listen'; host: string; port: number }
   | { type: 'health'; reasons: string[] }
   | { type: 'release'; seq: number; archiveDir: string | null }
@@ -38,7 +41,8 @@ export interface ShardState {
   openAgeMs: number;
 }
 
-export type FromHttpThread =
+export type FromHttpWorker =
+  | { type: 'ready' }
   | { type: 'opened'; instanceId: string }
   | { type: 'listening'; port: number }
   | { type: 'startFailed'; error: string; operator: boolean }
@@ -49,9 +53,9 @@ export type FromHttpThread =
 
 const STATE_MS = 250;
 
-/** This thread's checks (its WAL shard, its event loop) and what the main thread says of the rest. */
-class ThreadHealth implements HealthSource {
-  /** Failing checks elsewhere (phase, S3, lag, other shards), from the main thread. */
+/** This worker's checks (its WAL shard, its event loop) and what the main process says of the rest. */
+class WorkerHealth implements HealthSource {
+  /** Failing checks elsewhere (phase, S3, lag, other shards), from the main process. */
   others: string[] = ['starting'];
   shard: CollectorShard | null = null;
 
@@ -73,18 +77,19 @@ class ThreadHealth implements HealthSource {
   }
 }
 
-async function main(): Promise<void> {
-  const port = parentPort!;
-  const d = workerData as HttpThreadData;
-  const send = (m: FromHttpThread): void => port.postMessage(m);
+function send(m: FromHttpWorker): void {
+  if (process.connected) process.send!(m);
+}
+
+async function main(d: HttpWorkerData): Promise<void> {
   const loop = new LoopDelayMonitor();
-  const health = new ThreadHealth(loop, d.config.admin.maxEventLoopDelay);
-  const uws = await import('uWebSockets.js');
+  const health = new WorkerHealth(loop, d.config.admin.maxEventLoopDelay);
   let shard: CollectorShard;
   try {
-    shard = new CollectorShard({ config: d.config, walDir: d.walDir, rollAgeMs: d.rollAgeMs, health, uws });
+    WalLock.acquire(d.walDir, `collector shard ${d.shard}`);
+    shard = new CollectorShard({ config: d.config, walDir: d.walDir, rollAgeMs: d.rollAgeMs, health });
   } catch (e) {
-    send({ type: 'startFailed', error: (e as Error).message, operator: e instanceof WalOpenError });
+    send({ type: 'startFailed', error: (e as Error).message, operator: e instanceof WalOpenError || (e as { code?: unknown }).code === 'SLUICE_E_WAL_LOCKED' });
     return;
   }
   health.shard = shard;
@@ -98,8 +103,9 @@ async function main(): Promise<void> {
   };
   const timer = setInterval(() => send({ type: 'state', state: state() }), STATE_MS);
   send({ type: 'state', state: state() });
-  port.on('message', (m: ToHttpThread) => {
+  process.on('message', (m: ToHttpWorker) => {
     switch (m.type) {
+      case 'init': break; // handled once, below
       case 'listen':
         shard.listen(m.host, m.port).then(
           (p) => send({ type: 'listening', port: p }),
@@ -122,4 +128,16 @@ async function main(): Promise<void> {
   });
 }
 
-void main().catch((e: unknown) => parentPort!.postMessage({ type: 'startFailed', error: (e as Error).message, operator: false } satisfies FromHttpThread));
+// The main process runs the shutdown: a signal sent to the whole group (systemd) is its alone.
+process.on('SIGTERM', () => undefined);
+process.on('SIGINT', () => undefined);
+process.on('SIGHUP', () => undefined);
+// The main process is gone (killed): what this worker acknowledged is durable; stop writing.
+process.on('disconnect', () => process.exit(1));
+let initialized = false;
+process.on('message', (m: ToHttpWorker) => {
+  if (m.type !== 'init' || initialized) return;
+  initialized = true;
+  void main(m.data).catch((e: unknown) => send({ type: 'startFailed', error: (e as Error).message, operator: false }));
+});
+send({ type: 'ready' });
