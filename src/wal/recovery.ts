@@ -5,11 +5,12 @@
  * quarantine/); a segment whose header is unreadable is moved to quarantine/, never deleted.
  * Sequence numbers are never reused: the next one is above every number seen or ever allocated.
  */
-import { closeSync, copyFileSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FOOTER_FRAME_BYTES, FooterAccumulator, FrameKind, footerPayload, FRAME_HEADER_BYTES, type SegmentFooter, type SegmentHeader } from './segment-format';
 import { QUARANTINE_DIR, QUARANTINED_SEGMENT_NAME, SEGMENT_NAME, SPARE_NAME, STATE_TMP_FILE } from './wal-files';
 import { scanSegmentBuffer } from './segment-scanner';
+import { voidCorruptFrames, type VoidedFrame } from './frame-repair';
 import { fsyncDir, newInstanceId, readWalState, writeWalState } from './wal-state';
 import { crc32c } from '@node-rs/crc32';
 
@@ -30,7 +31,12 @@ export interface RecoveryReport {
   recovered: Array<{ seq: number; records: number; cutAt: number | null; problem: string | null }>;
   quarantined: Array<{ file: string; reason: string }>;
   removedEmpty: number[];
+  /** Corrupt frames set aside (voided) so the frames after them are kept; their bytes in quarantine/. */
+  voidedFrames: Array<{ seq: number; offset: number; bytes: number; savedTo: string }>;
 }
+
+/** Corrupt frames set aside per segment at most; beyond, the segment is cut at the first. */
+const MAX_VOIDED_FRAMES = 64;
 
 
 function quarantinePath(dir: string, name: string): string {
@@ -86,6 +92,30 @@ function sealInPlace(path: string, records: ReadonlyArray<{ kind: FrameKind; off
   return footer;
 }
 
+/**
+ * Keeps a copy of the segment and each corrupt frame's bytes in quarantine/, then writes the void
+ * frames' headers into the file and syncs it: the frames after them stay readable by everyone.
+ */
+function setAside(dir: string, name: string, path: string, bytes: Buffer, voided: readonly VoidedFrame[], report: RecoveryReport, seq: number, log: RecoveryLog): void {
+  const copy = quarantinePath(dir, name);
+  copyFileSync(path, copy);
+  report.quarantined.push({ file: copy, reason: `original of a segment with ${voided.length} corrupt frame(s) set aside` });
+  const fd = openSync(path, 'r+');
+  try {
+    for (const v of voided) {
+      const savedTo = `${quarantinePath(dir, name)}.frame-${v.offset}`;
+      writeFileSync(savedTo, v.original);
+      // `bytes` holds the void frame's header already (voidCorruptFrames); only the header changed.
+      writeSync(fd, bytes, v.offset, FRAME_HEADER_BYTES, v.offset);
+      report.voidedFrames.push({ seq, offset: v.offset, bytes: v.bytes, savedTo });
+      log.warn({ segment: name, offset: v.offset, bytes: v.bytes, savedTo }, 'WAL frame corrupt (CRC mismatch): set aside, the frames after it are kept');
+    }
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface RecoveryLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -101,7 +131,7 @@ export function recoverWal(dir: string, log: RecoveryLog, timeOf: EventTimeOf | 
   for (const name of readdirSync(dir)) if (SPARE_NAME.test(name)) rmSync(join(dir, name), { force: true });
   rmSync(join(dir, STATE_TMP_FILE), { force: true });
   const state = readWalState(dir);
-  const report: RecoveryReport = { instanceId: state?.instanceId ?? '', nextSeq: state?.nextSeq ?? 0, sealed: [], recovered: [], quarantined: [], removedEmpty: [] };
+  const report: RecoveryReport = { instanceId: state?.instanceId ?? '', nextSeq: state?.nextSeq ?? 0, sealed: [], recovered: [], quarantined: [], removedEmpty: [], voidedFrames: [] };
   let maxSeq = -1;
   let headerInstance: string | null = null;
   const names = readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
@@ -110,7 +140,16 @@ export function recoverWal(dir: string, log: RecoveryLog, timeOf: EventTimeOf | 
     const seq = Number(SEGMENT_NAME.exec(name)![1]);
     maxSeq = Math.max(maxSeq, seq);
     const bytes = readFileSync(path);
-    const scan = scanSegmentBuffer(bytes);
+    let scan = scanSegmentBuffer(bytes);
+    let repaired = false;
+    if (typeof scan !== 'string' && scan.corrupt !== null) {
+      const repair = voidCorruptFrames(bytes, scan, MAX_VOIDED_FRAMES);
+      if (repair.voided.length > 0) {
+        setAside(dir, name, path, bytes, repair.voided, report, seq, log);
+        scan = repair.scan;
+        repaired = true;
+      }
+    }
     if (typeof scan === 'string' || scan.header.seq !== seq) {
       const reason = typeof scan === 'string' ? scan : `header says sequence ${scan.header.seq}`;
       const to = quarantinePath(dir, name);
@@ -120,12 +159,13 @@ export function recoverWal(dir: string, log: RecoveryLog, timeOf: EventTimeOf | 
       continue;
     }
     headerInstance ??= scan.header.instanceId;
-    if (scan.footer !== null) {
+    if (scan.footer !== null && scan.problem === null) {
       report.sealed.push({ seq, path, header: scan.header, footer: scan.footer, bytes: statSync(path).size });
       continue;
     }
-    // Left open by a crash, or cut/corrupted: keep the CRC-valid prefix.
-    if (scan.problem !== null) {
+    // Left open by a crash, or cut/corrupted: keep the CRC-valid prefix. (A sealed segment whose
+    // corrupt frames were set aside is sealed again here: its footer counted them.)
+    if (scan.problem !== null && !repaired) {
       const copy = quarantinePath(dir, name);
       copyFileSync(path, copy);
       report.quarantined.push({ file: copy, reason: `original of a recovered segment: ${scan.problem}` });
@@ -138,8 +178,12 @@ export function recoverWal(dir: string, log: RecoveryLog, timeOf: EventTimeOf | 
     }
     const footer = sealInPlace(path, scan.records, scan.validEnd, bytes, eventSpan(scan.records, scan.header.createdMs, timeOf));
     report.sealed.push({ seq, path, header: scan.header, footer, bytes: statSync(path).size });
-    report.recovered.push({ seq, records: scan.records.length, cutAt: scan.problem === null ? null : scan.validEnd, problem: scan.problem });
-    log.info({ segment: name, records: scan.records.length, cutAt: scan.problem === null ? null : scan.validEnd, problem: scan.problem }, 'WAL segment recovered and sealed');
+    // A sealed segment sealed again after frames were set aside was not cut.
+    const resealed = repaired && scan.disagreeingFooter !== null;
+    const cutAt = scan.problem === null || resealed ? null : scan.validEnd;
+    const problem = resealed ? null : scan.problem;
+    report.recovered.push({ seq, records: scan.records.length, cutAt, problem });
+    log.info({ segment: name, records: scan.records.length, cutAt, problem }, 'WAL segment recovered and sealed');
   }
   if (existsSync(join(dir, QUARANTINE_DIR))) {
     for (const q of readdirSync(join(dir, QUARANTINE_DIR))) {

@@ -15,7 +15,8 @@
  *   frames, from offset 64
  *     0  4  CRC32C of bytes 4..(9+length) of the frame
  *     4  4  length of the payload (> 0)
- *     8  1  kind: 1 good record, 2 bad row, 255 footer
+ *     8  1  kind: 1 good record, 2 bad row, 3 void (a frame recovery found corrupt, its bytes
+ *              kept and quarantined, its CRC made valid again; readers skip it), 255 footer
  *     9  …  payload
  *   an end marker (a frame header of 9 zero bytes) ends the data of an open segment: every append
  *   writes one right after its frame, so it is synced with the frame. After it a fresh file holds
@@ -36,6 +37,7 @@ export const FOOTER_FRAME_BYTES = FRAME_HEADER_BYTES + FOOTER_PAYLOAD_BYTES;
 export enum FrameKind {
   Good = 1,
   Bad = 2,
+  Void = 3,
   Footer = 255,
 }
 

@@ -18,6 +18,13 @@ export interface ScannedRecord {
   payload: Buffer;
 }
 
+/** Where a walk stopped on a frame whose CRC fails (its length and kind readable), for repair. */
+export interface CorruptFrame {
+  offset: number;
+  /** The whole frame: header and payload. */
+  bytes: number;
+}
+
 export interface SegmentScan {
   header: SegmentHeader;
   /** Valid record frames, in order. */
@@ -28,6 +35,12 @@ export interface SegmentScan {
   footer: SegmentFooter | null;
   /** Why the data stops before a footer or a clean end marker, with the offset; null when clean. */
   problem: string | null;
+  /** The frame the walk stopped at when the problem is its CRC alone. */
+  corrupt: CorruptFrame | null;
+  /** Void frames skipped (corrupt frames recovery set aside). */
+  voids: CorruptFrame[];
+  /** A footer whose CRC holds but whose counts disagree with the records (see frame-repair). */
+  disagreeingFooter: SegmentFooter | null;
 }
 
 /**
@@ -100,10 +113,13 @@ export class SegmentFileReader implements SegmentBytes {
 export interface SegmentWalk {
   header: SegmentHeader;
   records: number;
-  /** Offset just after the last valid record frame. */
+  /** Offset just after the last valid record (or void) frame. */
   validEnd: number;
   footer: SegmentFooter | null;
   problem: string | null;
+  corrupt: CorruptFrame | null;
+  voids: CorruptFrame[];
+  disagreeingFooter: SegmentFooter | null;
 }
 
 /**
@@ -122,6 +138,9 @@ export function walkSegment(src: SegmentBytes, visit: RecordVisitor): SegmentWal
   let validEnd = HEADER_BYTES;
   let footer: SegmentFooter | null = null;
   let problem: string | null = null;
+  let corrupt: CorruptFrame | null = null;
+  let disagreeingFooter: SegmentFooter | null = null;
+  const voids: CorruptFrame[] = [];
   while (off < size) {
     if (off + FRAME_HEADER_BYTES > size) {
       if (src.at(off, size - off).some((b) => b !== 0)) problem = `torn frame header at offset ${off}`;
@@ -143,7 +162,14 @@ export function walkSegment(src: SegmentBytes, visit: RecordVisitor): SegmentWal
     const frame = src.at(off, FRAME_HEADER_BYTES + len);
     if (crc32c(frame.subarray(4)) !== crc) {
       problem = `CRC mismatch in the frame at offset ${off}`;
+      if (kind === FrameKind.Good || kind === FrameKind.Bad) corrupt = { offset: off, bytes: end - off };
       break;
+    }
+    if (kind === FrameKind.Void) {
+      voids.push({ offset: off, bytes: end - off });
+      off = end;
+      validEnd = end;
+      continue;
     }
     if (kind === FrameKind.Footer) {
       if (len !== FOOTER_PAYLOAD_BYTES) {
@@ -154,6 +180,7 @@ export function walkSegment(src: SegmentBytes, visit: RecordVisitor): SegmentWal
       const mine = acc.footer();
       if (f.records !== mine.records || f.recordBytes !== mine.recordBytes || f.checksum !== mine.checksum) {
         problem = `footer at offset ${off} disagrees with the records (count ${f.records} vs ${mine.records})`;
+        if (end === size) disagreeingFooter = f;
         break;
       }
       if (end !== size) {
@@ -175,7 +202,7 @@ export function walkSegment(src: SegmentBytes, visit: RecordVisitor): SegmentWal
   if (footer === null && problem === null && off >= size && size < header.capacity) {
     problem = `file cut at offset ${size}: shorter than its capacity ${header.capacity} and no footer`;
   }
-  return { header, records: acc.records, validEnd, footer, problem };
+  return { header, records: acc.records, validEnd, footer, problem, corrupt, voids, disagreeingFooter };
 }
 
 /**
@@ -196,7 +223,7 @@ export function scanSegmentBuffer(buf: Buffer): SegmentScan | string {
   const records: ScannedRecord[] = [];
   const walk = walkSegment(new SegmentBuffer(buf), (kind, offset, payload) => records.push({ kind, offset, payload }));
   if (typeof walk === 'string') return walk;
-  return { header: walk.header, records, validEnd: walk.validEnd, footer: walk.footer, problem: walk.problem };
+  return { header: walk.header, records, validEnd: walk.validEnd, footer: walk.footer, problem: walk.problem, corrupt: walk.corrupt, voids: walk.voids, disagreeingFooter: walk.disagreeingFooter };
 }
 
 function cannotRead(e: unknown): string {
