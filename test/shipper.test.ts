@@ -2,7 +2,6 @@
 // refuses. Planning (oldest first), retries in rounds, and the idle signal a drain relies on.
 import { readdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import t from 'tap';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Shipper, type SegmentRef, type ShippedInfo, type ShipPlan } from '../src/ship/shipper';
@@ -10,6 +9,7 @@ import { SEGMENT_NAME } from '../src/wal/wal-files';
 import { BUCKET, startS3 } from './helpers/s3';
 import { openWal, put, record, tempDir } from './helpers/wal';
 import { ensureBucket } from '../src/ship/s3-target';
+import { Outbox, slotBytes } from '../src/ship/outbox';
 
 /** Sealed segments with `perSegment` records each, as SegmentRefs. */
 async function sealedSegments(count: number, perSegment = 50): Promise<SegmentRef[]> {
@@ -45,6 +45,11 @@ function plan(endpoint: string, over: Partial<ShipPlan> = {}): ShipPlan {
   };
 }
 
+/** The plan with a reserved outbox of one slot per segment shipped at once. */
+function withOutbox(p: ShipPlan): ShipPlan & { outbox: Outbox } {
+  return { ...p, outbox: new Outbox(p.outDir, p.concurrency, slotBytes(1024 * 1024)) };
+}
+
 function client(endpoint: string): S3Client {
   return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, maxAttempts: 1 });
 }
@@ -55,7 +60,7 @@ t.test('a segment waiting for its retry is not idle: the drain waits for it', as
   const [seg] = await sealedSegments(1);
   const endpoint = `http://127.0.0.1:${await closedPort()}`;
   const shipped: ShippedInfo[] = [];
-  const shipper = new Shipper({ ...plan(endpoint), client: client(endpoint), log, onShipped: (i) => shipped.push(i) });
+  const shipper = new Shipper({ ...withOutbox(plan(endpoint)), client: client(endpoint), log, onShipped: (i) => shipped.push(i) });
   t.teardown(() => shipper.stop());
   shipper.enqueue(seg!);
   // Several rounds fail within the wait (200 ms apart); the shipper must not say it is idle.
@@ -71,7 +76,7 @@ t.test('ships oldest first, reports each segment once, then is idle', async (t) 
   await ensureBucket(s3.client, BUCKET, true);
   const segs = await sealedSegments(3);
   const shipped: ShippedInfo[] = [];
-  const shipper = new Shipper({ ...plan(s3.endpoint), client: client(s3.endpoint), log, onShipped: (i) => shipped.push(i) });
+  const shipper = new Shipper({ ...withOutbox(plan(s3.endpoint)), client: client(s3.endpoint), log, onShipped: (i) => shipped.push(i) });
   t.teardown(() => shipper.stop());
   // Enqueued newest first, twice over: the first starts at once (concurrency 1), the queue orders
   // the others oldest first and drops the repeats.
@@ -91,7 +96,7 @@ t.test('an S3 that comes back: the retried segment ships', async (t) => {
   await s3.stop();
   const [seg] = await sealedSegments(1);
   const shipped: ShippedInfo[] = [];
-  const shipper = new Shipper({ ...plan(s3.endpoint), client: client(s3.endpoint), log, onShipped: (i) => shipped.push(i) });
+  const shipper = new Shipper({ ...withOutbox(plan(s3.endpoint)), client: client(s3.endpoint), log, onShipped: (i) => shipped.push(i) });
   t.teardown(() => shipper.stop());
   shipper.enqueue(seg!);
   t.equal(await shipper.waitIdle(600), false, 'not shipped while S3 is down');

@@ -108,7 +108,7 @@ t.test('replay --to-dir, and bad input', async (t) => {
   t.match((await sluice(['replay', '--help'])).stdout, /Usage: sluice replay <wal-dir>/);
   const live = await startServer({ config: { ship: { enabled: false } } });
   t.teardown(() => live.stop());
-  t.match((await sluice(['replay', live.walDir])).stderr, /a collector \(pid \d+\) is running/, 'refuses to ship under a running collector');
+  t.match((await sluice(['replay', live.walDir])).stderr, /is in use by collector pid \d+/, 'refuses to ship under a running collector');
 });
 
 t.test('inspect round-trips what was sent; --verify names the offset of damage', async (t) => {

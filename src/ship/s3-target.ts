@@ -4,7 +4,7 @@
  * retries with exponential backoff and full jitter under explicit bounds.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, openSync, readSync, closeSync, readFileSync } from 'node:fs';
+import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { LocalFile } from './segment-files';
@@ -57,14 +57,32 @@ export async function ensureBucket(client: S3Client, bucket: string, create: boo
   }
 }
 
+/** The bytes of a built file (its range of the file it is in). */
+export function readLocalFile(file: LocalFile): Buffer {
+  const fd = openSync(file.path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(file.bytes);
+    let got = 0;
+    while (got < file.bytes) {
+      const n = readSync(fd, buf, got, file.bytes - got, file.offset + got);
+      if (n === 0) throw new Error(`${file.path}: ended at ${file.offset + got}, ${file.bytes - got} bytes short`);
+      got += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The ETag S3 gives a multipart upload of `file` in parts of `partSize`. */
-export function multipartEtag(path: string, bytes: number, partSize: number): string {
-  const fd = openSync(path, 'r');
+export function multipartEtag(file: LocalFile, partSize: number): string {
+  const { bytes } = file;
+  const fd = openSync(file.path, 'r');
   const buf = Buffer.allocUnsafe(partSize);
   const digests: Buffer[] = [];
   try {
     for (let pos = 0; pos < bytes; pos += partSize) {
-      const n = readSync(fd, buf, 0, Math.min(partSize, bytes - pos), pos);
+      const n = readSync(fd, buf, 0, Math.min(partSize, bytes - pos), file.offset + pos);
       digests.push(createHash('md5').update(buf.subarray(0, n)).digest());
     }
   } finally {
@@ -90,12 +108,13 @@ export async function uploadFile(client: S3Client, s: S3Settings, key: string, f
   // an MD5 at all: there the size is compared, and S3 itself checked Content-MD5 on single PUTs.
   const accepted = new Set<string>([file.md5]);
   if (file.bytes <= s.multipartThreshold) {
-    const body = readFileSync(file.path);
+    const body = readLocalFile(file);
     await client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length, ContentMD5: Buffer.from(file.md5, 'hex').toString('base64') }));
   } else {
-    const upload = new Upload({ client, params: { ...params, Body: createReadStream(file.path) }, partSize: s.partSize, queueSize: 2, leavePartsOnError: false });
+    const body = createReadStream(file.path, { start: file.offset, end: file.offset + file.bytes - 1 });
+    const upload = new Upload({ client, params: { ...params, Body: body }, partSize: s.partSize, queueSize: 2, leavePartsOnError: false });
     await upload.done();
-    accepted.add(multipartEtag(file.path, file.bytes, s.partSize));
+    accepted.add(multipartEtag(file, s.partSize));
   }
   const head = await client.send(new HeadObjectCommand({ Bucket: s.bucket, Key: key }));
   const etag = (head.ETag ?? '').replace(/"/g, '');

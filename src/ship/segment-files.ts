@@ -5,7 +5,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { strict as assert } from 'node:assert';
+import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BlockBuilder, RECORDS_PER_BLOCK } from '../lzo/elephant-bird';
 import { LzopWriter } from '../lzo/lzop-writer';
@@ -14,8 +15,11 @@ import { trailingFooter, walkSegment, withSegmentFile } from '../wal/segment-sca
 
 export type ShipFormat = 'lzo' | 'gzip';
 
+/** A built file to upload: `bytes` bytes at `offset` of the file at `path`. */
 export interface LocalFile {
   path: string;
+  /** Where the data starts in the file: 0, or its place in a reserved outbox slot. */
+  offset: number;
   bytes: number;
   /** Hex MD5, the ETag of a single-part upload. */
   md5: string;
@@ -36,18 +40,30 @@ export interface SegmentOutputs {
   bad: OutputSet | null;
 }
 
-class HashingFile {
-  private readonly fd: number;
+/** Where a segment's files are written: new files in a directory, or one reserved slot (outbox.ts). */
+export interface FilePlacer {
+  /** A new file for `name` (its name in a directory; a slot ignores it). */
+  open(name: string): HashingFile;
+}
+
+/** Writes a file's bytes at a position of a descriptor, hashing them (MD5: the S3 ETag). */
+export class HashingFile {
   private readonly hash: Hash = createHash('md5');
   bytes = 0;
 
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
+  /** `onClose` hears the bytes written; it closes the descriptor when the file owns it. */
+  constructor(readonly path: string, private readonly fd: number, readonly offset: number, private readonly limit: number, private readonly onClose: (bytes: number) => void) {}
+
+  static create(path: string): HashingFile {
+    const fd = openSync(path, 'w');
+    return new HashingFile(path, fd, 0, Number.POSITIVE_INFINITY, () => closeSync(fd));
   }
 
   write(chunk: Buffer): void {
+    // A reserved slot is written only within its preallocated blocks (see outbox.ts).
+    assert(this.bytes + chunk.length <= this.limit, `${this.path}: ${this.bytes + chunk.length} bytes would pass the reserved ${this.limit}`);
     let off = 0;
-    while (off < chunk.length) off += writeSync(this.fd, chunk, off);
+    while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off, this.offset + this.bytes + off);
     this.hash.update(chunk);
     this.bytes += chunk.length;
   }
@@ -58,13 +74,17 @@ class HashingFile {
    * and the WAL's own fdatasyncs (the acknowledgements) queued behind it.
    */
   close(): LocalFile {
-    closeSync(this.fd);
-    return { path: this.path, bytes: this.bytes, md5: this.hash.digest('hex') };
+    this.onClose(this.bytes);
+    return { path: this.path, offset: this.offset, bytes: this.bytes, md5: this.hash.digest('hex') };
   }
 }
 
-function writeWhole(path: string, data: Buffer): LocalFile {
-  const f = new HashingFile(path);
+/** New files in a directory. */
+export function directoryPlacer(dir: string): FilePlacer {
+  return { open: (name) => HashingFile.create(join(dir, name)) };
+}
+
+function writeWhole(f: HashingFile, data: Buffer): LocalFile {
   f.write(data);
   return f.close();
 }
@@ -80,8 +100,9 @@ export class LzoFileWriter {
   private readonly lzop: LzopWriter;
   private readonly block = new BlockBuilder();
 
-  constructor(readonly path: string, mtimeSeconds: number) {
-    this.out = new HashingFile(path);
+  /** Writes `path` and `path.index` (in a directory), or both into `placer`'s files. */
+  constructor(readonly path: string, mtimeSeconds: number, private readonly placer: FilePlacer = directoryPlacer(dirname(path))) {
+    this.out = placer.open(basename(path));
     this.lzop = new LzopWriter(this.out, mtimeSeconds);
   }
 
@@ -93,7 +114,8 @@ export class LzoFileWriter {
   finish(): { file: LocalFile; index: LocalFile } {
     if (this.block.records > 0) this.lzop.write(this.block.take());
     this.lzop.finish();
-    return { file: this.out.close(), index: writeWhole(`${this.path}.index`, this.lzop.index()) };
+    const file = this.out.close();
+    return { file, index: writeWhole(this.placer.open(`${basename(this.path)}.index`), this.lzop.index()) };
   }
 
   /** Closes the file without finishing it (the caller removes it). */
@@ -119,7 +141,7 @@ class SegmentOutputBuilder {
   private readonly goodLines: string[] = [];
   private readonly badLines: string[] = [];
 
-  constructor(private readonly outDir: string, private readonly baseName: string, private readonly format: ShipFormat, private readonly mtimeSeconds: number) {}
+  constructor(private readonly placer: FilePlacer, private readonly baseName: string, private readonly format: ShipFormat, private readonly mtimeSeconds: number) {}
 
   /** `payload` may be a reused buffer: it is copied or converted here. */
   add(kind: FrameKind.Good | FrameKind.Bad, payload: Buffer): void {
@@ -132,7 +154,7 @@ class SegmentOutputBuilder {
       this.goodLines.push(`${payload.toString('base64')}\n`);
       return;
     }
-    this.lzo ??= new LzoFileWriter(join(this.outDir, `${this.baseName}.lzo`), this.mtimeSeconds);
+    this.lzo ??= new LzoFileWriter(`${this.baseName}.lzo`, this.mtimeSeconds, this.placer);
     this.lzo.add(payload);
   }
 
@@ -143,11 +165,11 @@ class SegmentOutputBuilder {
       this.lzo = null;
       good = { ext: 'lzo', records: this.goodCount, file, index };
     } else if (this.goodLines.length > 0) {
-      good = { ext: 'gz', records: this.goodCount, file: writeWhole(join(this.outDir, `${this.baseName}.gz`), gzipSync(this.goodLines.join(''))), index: null };
+      good = { ext: 'gz', records: this.goodCount, file: writeWhole(this.placer.open(`${this.baseName}.gz`), gzipSync(this.goodLines.join(''))), index: null };
     }
     const bad: OutputSet | null = this.badLines.length === 0
       ? null
-      : { ext: 'json.gz', records: this.badLines.length, file: writeWhole(join(this.outDir, `${this.baseName}.bad.json.gz`), gzipSync(this.badLines.join(''))), index: null };
+      : { ext: 'json.gz', records: this.badLines.length, file: writeWhole(this.placer.open(`${this.baseName}.bad.json.gz`), gzipSync(this.badLines.join(''))), index: null };
     return { good, bad };
   }
 
@@ -163,11 +185,12 @@ class SegmentOutputBuilder {
  * (SegmentFileReader), never whole. Throws when the segment is unreadable or not sealed, after
  * closing what it was writing; the caller removes the directory.
  */
-export function buildSegmentOutputs(segmentPath: string, outDir: string, baseName: string, format: ShipFormat, chunkBytes: number): SegmentOutputs {
+export function buildSegmentOutputs(segmentPath: string, out: string | FilePlacer, baseName: string, format: ShipFormat, chunkBytes: number): SegmentOutputs {
+  const placer = typeof out === 'string' ? directoryPlacer(out) : out;
   const built = withSegmentFile(segmentPath, chunkBytes, (reader): SegmentOutputs => {
     // The LZO header carries the first event's time, from the footer: read it before the records.
     const trailing = trailingFooter(reader);
-    const builder = new SegmentOutputBuilder(outDir, baseName, format, trailing === null ? 0 : Math.floor(trailing.firstMs / 1000));
+    const builder = new SegmentOutputBuilder(placer, baseName, format, trailing === null ? 0 : Math.floor(trailing.firstMs / 1000));
     try {
       const walk = walkSegment(reader, (kind, _offset, payload) => builder.add(kind, payload));
       if (typeof walk === 'string') throw new Error(`${segmentPath}: ${walk}`);

@@ -1,6 +1,6 @@
 /**
  * Where the shipper's segments come from: one WAL on this thread, or several WAL shards owned by
- * HTTP threads (src/http/http-threads.ts). The shipper hears of every sealed segment, releases a
+ * HTTP workers (src/http/http-workers.ts). The shipper hears of every sealed segment, releases a
  * segment once its objects are confirmed, and asks how old the oldest unsealed record is.
  */
 import { performance } from 'node:perf_hooks';

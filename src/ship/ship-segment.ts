@@ -4,12 +4,12 @@
  * deterministic, so shipping a segment twice overwrites the same objects. With `toDir`, the files
  * are written under that directory at their keys instead of uploaded.
  */
-import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { objectKey } from './key-template';
-import { uploadFile, withRetries } from './s3-target';
-import { buildSegmentOutputs, type LocalFile } from './segment-files';
+import { readLocalFile, uploadFile, withRetries } from './s3-target';
+import { buildSegmentOutputs, type FilePlacer, type LocalFile } from './segment-files';
 import type { SegmentRef, ShipPlan } from './shipper';
 
 export interface ShippedInfo {
@@ -27,10 +27,10 @@ export interface ShipHooks {
   toDir?: string;
 }
 
-/** The objects a segment becomes, with their keys; built in `work` (removed afterwards). */
-export function segmentObjects(seg: SegmentRef, plan: ShipPlan, work: string): { records: number; objects: Array<{ key: string; file: LocalFile; type: string }> } {
+/** The objects a segment becomes, with their keys; built into `placer`'s files (an outbox slot). */
+export function segmentObjects(seg: SegmentRef, plan: ShipPlan, placer: FilePlacer): { records: number; objects: Array<{ key: string; file: LocalFile; type: string }> } {
   const base = `${seg.instanceId}-${String(seg.seq).padStart(20, '0')}`;
-  const out = buildSegmentOutputs(seg.path, work, base, plan.format, plan.readChunkBytes);
+  const out = buildSegmentOutputs(seg.path, placer, base, plan.format, plan.readChunkBytes);
   const firstEventMs = out.footer.firstMs || seg.firstMs;
   const objects: Array<{ key: string; file: LocalFile; type: string }> = [];
   if (out.good !== null) {
@@ -45,28 +45,21 @@ export function segmentObjects(seg: SegmentRef, plan: ShipPlan, work: string): {
   return { records: out.footer.records, objects };
 }
 
-export async function shipSegment(seg: SegmentRef, plan: ShipPlan, client: S3Client | null, hooks: ShipHooks = {}): Promise<ShippedInfo> {
+export async function shipSegment(seg: SegmentRef, plan: ShipPlan, client: S3Client | null, placer: FilePlacer, hooks: ShipHooks = {}): Promise<ShippedInfo> {
   const started = Date.now();
-  const work = join(plan.outDir, `${seg.instanceId}-${seg.seq}`);
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  try {
-    const { records, objects } = segmentObjects(seg, plan, work);
-    let bytes = 0;
-    for (const o of objects) {
-      if (hooks.toDir !== undefined) {
-        const dest = join(hooks.toDir, o.key);
-        mkdirSync(dirname(dest), { recursive: true });
-        copyFileSync(o.file.path, `${dest}.partial`);
-        renameSync(`${dest}.partial`, dest);
-      } else {
-        if (client === null) throw new Error('no S3 client');
-        await withRetries(`upload ${o.key}`, plan.retry, () => uploadFile(client, plan.s3, o.key, o.file, o.type), (attempt, err, delay) => hooks.onRetry?.(o.key, attempt, err, delay));
-      }
-      bytes += o.file.bytes;
+  const { records, objects } = segmentObjects(seg, plan, placer);
+  let bytes = 0;
+  for (const o of objects) {
+    if (hooks.toDir !== undefined) {
+      const dest = join(hooks.toDir, o.key);
+      mkdirSync(dirname(dest), { recursive: true });
+      writeFileSync(`${dest}.partial`, readLocalFile(o.file));
+      renameSync(`${dest}.partial`, dest);
+    } else {
+      if (client === null) throw new Error('no S3 client');
+      await withRetries(`upload ${o.key}`, plan.retry, () => uploadFile(client, plan.s3, o.key, o.file, o.type), (attempt, err, delay) => hooks.onRetry?.(o.key, attempt, err, delay));
     }
-    return { instanceId: seg.instanceId, seq: seg.seq, keys: objects.map((o) => o.key), records, bytes, ms: Date.now() - started };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+    bytes += o.file.bytes;
   }
+  return { instanceId: seg.instanceId, seq: seg.seq, keys: objects.map((o) => o.key), records, bytes, ms: Date.now() - started };
 }

@@ -9,11 +9,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 // The AWS SDK is pinned to a release that supports Node 20 (package.json); its notice about
 // later releases needing Node 22 is for whoever upgrades it, not a runtime problem.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+import { Outbox } from './outbox';
 import { connectS3 } from './s3-connection';
 import { ensureBucket } from './s3-target';
 import { Shipper, type SegmentRef, type ShipPlan } from './shipper';
 
 export interface ShipperWorkerData extends ShipPlan {
+  /** Bytes reserved per outbox slot (slotBytes of wal.segmentBytes). */
+  outboxSlotBytes: number;
   /** Nice value of the shipper thread (0..19). */
   niceness: number;
   createBucket: boolean;
@@ -42,6 +45,16 @@ const log = {
   info: (obj: object, msg: string): void => send({ type: 'log', level: 'info', obj, msg }),
   warn: (obj: object, msg: string): void => send({ type: 'log', level: 'warn', obj, msg }),
 };
+
+/** The reserved outbox; plain files (with a warning) when the reservation does not fit at start. */
+function openOutbox(p: ShipperWorkerData): Outbox {
+  try {
+    return new Outbox(p.outDir, p.concurrency, p.outboxSlotBytes);
+  } catch (e) {
+    log.warn({ dir: p.outDir, bytes: p.outboxSlotBytes * p.concurrency, err: (e as Error).message }, 'cannot reserve the outbox: shipping needs free space on the WAL volume until a restart reserves it');
+    return new Outbox(p.outDir, p.concurrency, 0);
+  }
+}
 
 async function main(): Promise<void> {
   // On Linux setpriority(PRIO_PROCESS, 0) applies to the calling thread only: this lowers the
@@ -79,7 +92,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, delay));
     }
   }
-  shipper = new Shipper({ ...d, s3, client, log, onShipped: (info) => send({ type: 'shipped', ...info }) });
+  shipper = new Shipper({ ...d, s3, client, log, outbox: openOutbox(d), onShipped: (info) => send({ type: 'shipped', ...info }) });
   for (const seg of pending) shipper.enqueue(seg);
   const s = shipper;
   setInterval(() => send({ type: 'stats', stats: { ...s.stats } }), 1000).unref();

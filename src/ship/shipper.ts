@@ -4,8 +4,9 @@
  * `concurrency` segments are in progress. A segment whose upload fails `retry.maxAttempts` times
  * waits `retry.maxDelayMs` and starts over; nothing is ever dropped.
  */
-import { mkdirSync } from 'node:fs';
+import { strict as assert } from 'node:assert';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Outbox } from './outbox';
 import type { RetryPolicy, S3Settings } from './s3-target';
 import type { ShipFormat } from './segment-files';
 import { shipSegment, type ShippedInfo } from './ship-segment';
@@ -38,6 +39,8 @@ export interface ShipPlan {
 
 export interface ShipperOptions extends ShipPlan {
   client: S3Client;
+  /** One slot per segment in progress: `concurrency` slots. */
+  outbox: Outbox;
   log: { info(o: object, m: string): void; warn(o: object, m: string): void };
   onShipped(info: ShippedInfo): void;
 }
@@ -70,7 +73,7 @@ export class Shipper {
   readonly stats: ShipperStats = { queued: 0, inProgress: 0, shipped: 0, retries: 0, failedRounds: 0, bytes: 0, lastError: null };
 
   constructor(private readonly o: ShipperOptions) {
-    mkdirSync(o.outDir, { recursive: true });
+    assert(o.outbox.slots >= o.concurrency, `an outbox slot for each of the ${o.concurrency} segments shipped at once`);
   }
 
   enqueue(seg: SegmentRef): void {
@@ -112,20 +115,19 @@ export class Shipper {
   }
 
   private async ship(seg: SegmentRef): Promise<void> {
+    const slot = this.o.outbox.acquire();
+    assert(slot !== null, 'a free outbox slot for every segment in progress');
+    let info: ShippedInfo;
     try {
-      const info = await shipSegment(seg, this.o, this.o.client, {
+      info = await shipSegment(seg, this.o, this.o.client, slot.placer, {
         onRetry: (key, attempt, err, delay) => {
           this.stats.retries++;
           this.stats.lastError = err.message;
           this.o.log.warn({ key, attempt, delayMs: delay, err: err.message }, 'upload failed, retrying');
         },
       });
-      this.stats.shipped++;
-      this.stats.bytes += info.bytes;
-      this.known.delete(segmentId(seg));
-      this.finish(seg);
-      this.o.onShipped(info);
     } catch (e) {
+      this.o.outbox.release(slot);
       this.stats.failedRounds++;
       this.stats.lastError = (e as Error).message;
       this.o.log.warn({ seq: seg.seq, err: (e as Error).message, retryInMs: this.o.retry.maxDelayMs }, 'segment not shipped; will retry');
@@ -135,7 +137,15 @@ export class Shipper {
         if (!this.stopped) this.insert(seg);
         this.pump();
       }, this.o.retry.maxDelayMs).unref();
+      return;
     }
+    // The slot is free before the next segment starts (finish pumps the queue).
+    this.o.outbox.release(slot);
+    this.stats.shipped++;
+    this.stats.bytes += info.bytes;
+    this.known.delete(segmentId(seg));
+    this.o.onShipped(info);
+    this.finish(seg);
   }
 
   private finish(seg: SegmentRef): void {

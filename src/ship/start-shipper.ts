@@ -4,6 +4,7 @@ import type { SluiceConfig } from '../config/types';
 import type { SegmentSource } from './segment-source';
 import { ShipperThread, type ShipperLog } from './shipper-thread';
 import type { ShipperWorkerData } from './shipper-worker';
+import { slotBytes } from './outbox';
 import type { S3Settings } from './s3-target';
 import { OUTBOX_DIR } from '../wal/wal-files';
 
@@ -29,6 +30,7 @@ export function startShipper(config: SluiceConfig, source: SegmentSource, log: S
     prefix: config.s3.prefix,
     badPrefix: config.s3.badPrefix,
     outDir: join(resolve(config.wal.dir), OUTBOX_DIR),
+    outboxSlotBytes: slotBytes(config.wal.segmentBytes),
     readChunkBytes: config.ship.readChunk,
     concurrency: config.ship.concurrency,
     retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config/load';
 import { objectKey } from '../ship/key-template';
+import { Outbox } from '../ship/outbox';
 import { shipSegment } from '../ship/ship-segment';
 import type { ShipPlan } from '../ship/shipper';
 import { s3Settings } from '../ship/start-shipper';
@@ -135,12 +136,15 @@ async function replayOneDir(dir: string, args: ReplayOptions, out: (line: string
     prefix: config.s3.prefix, badPrefix: config.s3.badPrefix, outDir: work, readChunkBytes: config.ship.readChunk, concurrency: 1,
     retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
   };
+  // One unreserved slot in the temporary directory, reused segment after segment.
+  const outbox = new Outbox(work, 1, 0);
+  const slot = outbox.acquire()!;
   const totalRecords = report.sealed.reduce((n, s) => n + s.footer.records, 0);
   const progress = new Progress('replay', totalRecords, 'records');
   let shipped = 0;
   try {
     for (const seg of report.sealed) {
-      const info = await shipSegment({ instanceId: report.instanceId, seq: seg.seq, path: seg.path, firstMs: seg.footer.firstMs }, plan, session?.client ?? null, args.toDir === null ? {} : { toDir: resolve(args.toDir) });
+      const info = await shipSegment({ instanceId: report.instanceId, seq: seg.seq, path: seg.path, firstMs: seg.footer.firstMs }, plan, session?.client ?? null, slot.placer, args.toDir === null ? {} : { toDir: resolve(args.toDir) });
       rmSync(seg.path, { force: true });
       shipped += info.records;
       progress.add(info.records);
@@ -150,6 +154,7 @@ async function replayOneDir(dir: string, args: ReplayOptions, out: (line: string
     throw new CliError(`replay: ${(e as Error).message} (segments not yet shipped stay in ${args.walDir})`);
   } finally {
     progress.finish();
+    outbox.close();
     rmSync(work, { recursive: true, force: true });
     await session?.close();
   }
