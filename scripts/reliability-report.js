@@ -19,9 +19,10 @@ const check = args.includes('--check');
 
 /** Every scenario the suite produces, in table order (a missing one is reported as not run). */
 const EXPECTED = [
-  'crash-sigkill-loop', 'crash-between-upload-and-release',
-  'fault-s3-down', 'fault-s3-5xx-slow', 'fault-disk-full', 'fault-slow-sync', 'fault-clock-step',
-  'fuzz-http', 'security', 'soak-ci',
+  'crash-sigkill-loop', 'crash-between-upload-and-release', 'crash-second-instance',
+  'fault-s3-down', 'fault-s3-5xx-slow', 'fault-disk-full', 'fault-disk-full-s3-down', 'fault-drain-s3-down', 'fault-flipped-bit', 'fault-flipped-bit-open',
+  'fault-slow-sync', 'fault-clock-step', 'fault-idle-flood', 'fault-slow-body',
+  'fuzz-http', 'fuzz-split-pipeline', 'security', 'soak-ci',
 ];
 
 const read = (f) => JSON.parse(fs.readFileSync(f, 'utf8'));
@@ -90,6 +91,7 @@ lines.push('', '## What the scenarios do', '',
   '- **Crashes**: `test/wal-crash.test.ts` kills the collector with SIGKILL at random moments under load from 12 clients that record every acknowledged event id, restarts it on the same WAL, and finally reads every segment; `test/ship-faults.test.ts` kills it between a confirmed upload and the WAL release.',
   '- **Faults**: S3 stopped for a minute and restarted, S3 answering 500 / 503 SlowDown / stalling through a proxy (`test/ship-faults.test.ts`); the WAL volume full on a loop-mounted ext4 (`test/wal-disk-full.test.ts`); 150 ms added to every sync and the wall clock stepped an hour back with libfaketime (`test/reliability-faults.test.ts`). Each ends with every acknowledged event read back from S3 (or the WAL) and counted.',
   '- **Fuzzing**: `test/fuzz-http.test.ts`, seeded mutations of valid tracker requests (bytes flipped and inserted, truncation, bad methods and versions, huge query strings, thousands of headers, header syntax, invalid UTF-8, bad chunk sizes, lying Content-Length), 100 slowloris clients and a flood past `networking.maxConnections`; every connection must be answered or closed within 3 s, trackers served throughout, every WAL segment clean.',
+  '- **Defects of issue 20**: a second collector started on a live WAL directory (`test/wal-lock.test.ts`); every split point of a request and 500 pipelined events on one connection (`test/http-framing.test.ts`); the WAL volume filled with S3 down, floor 0 and incompressible events (`test/wal-disk-full.test.ts`); SIGTERM with S3 refusing (`test/drain.test.ts`); a flipped payload bit mid-segment, sealed and open (`test/frame-repair.test.ts`); idle connections holding the cap and a 12 s body (`test/http-framing.test.ts`).',
   '- **Security**: `test/security.test.ts`, redirect allow-list bypasses, cookie attribute injection, the admin port\'s exposure, hostile configuration values.',
   '');
 fs.mkdirSync(path.dirname(out), { recursive: true });

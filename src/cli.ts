@@ -59,6 +59,10 @@ main(process.argv.slice(2)).then((code) => {
     process.stderr.write(`sluice: ${err.message}\n`);
     process.exit(err instanceof CliError ? err.exitCode : 2);
   }
-  process.stderr.write(`sluice: ${String((err as Error).stack ?? err)}\n`);
+  // Anything else is still one line; SLUICE_DEBUG=1 shows where it came from.
+  const e = err as NodeJS.ErrnoException;
+  const what = typeof e.code === 'string' && typeof e.path === 'string' ? `${e.code} on ${e.path}` : e instanceof Error ? e.message : String(err);
+  process.stderr.write(`sluice: ${what}\n`);
+  if (process.env['SLUICE_DEBUG'] === '1') process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
   process.exit(1);
 });

@@ -9,6 +9,7 @@ import { FRAME_HEADER_BYTES, HEADER_BYTES } from '../src/wal/segment-format';
 import { scanSegmentFile } from '../src/wal/segment-scanner';
 import { QUARANTINE_DIR, SEGMENT_NAME, STATE_FILE } from '../src/wal/wal-files';
 import { openWal, put, quietLog, record, tempDir } from './helpers/wal';
+import { recordScenario } from './helpers/reliability';
 
 const N = 200;
 const SIZE = 300;
@@ -78,7 +79,9 @@ for (const sealed of [true, false]) {
     // A second recovery finds nothing new to do.
     const again = recoverWal(dir, quietLog);
     t.equal(again.voidedFrames.length, 0, 'recovery again: nothing set aside');
-    t.same(ids(dir), expected, 'the same records');
+    const kept = ids(dir);
+    t.same(kept, expected, 'the same records');
+    recordScenario({ id: sealed ? 'fault-flipped-bit' : 'fault-flipped-bit-open', group: 'fault', title: `One flipped payload bit mid-segment (${sealed ? 'sealed' : 'open, after a crash'}): recovery`, acknowledged: N, lost: N - 1 - kept.length, notes: 'the corrupt frame set aside (void, bytes in quarantine/), the other records kept' }, kept.length === N - 1);
   });
 }
 

@@ -2,7 +2,8 @@
 // headers, chunked bodies, invalid UTF-8, huge query strings, thousands of headers), slowloris
 // clients and a connection flood up to networking.maxConnections. The server must stay up, answer
 // or close every connection within its timeouts, keep serving real trackers, and leave a WAL whose
-// every segment scans clean. SLUICE_FUZZ_INPUTS sets the count (default 5000) and
+// every segment scans clean; valid requests split across writes at random points and pipelined
+// must all be answered. SLUICE_FUZZ_INPUTS sets the count (default 5000) and
 // SLUICE_FUZZ_SEED the seed.
 import t from 'tap';
 import * as net from 'node:net';
@@ -19,6 +20,8 @@ const server = serverPool(t);
 const INPUTS = Number(process.env['SLUICE_FUZZ_INPUTS'] ?? 5000);
 const SEED = Number(process.env['SLUICE_FUZZ_SEED'] ?? 20261126);
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
+/** Valid requests split across writes and pipelined (SLUICE_FUZZ_SPLIT_INPUTS, default 400). */
+const SPLIT_INPUTS = Number(process.env['SLUICE_FUZZ_SPLIT_INPUTS'] ?? 400);
 
 
 type Gen = (r: () => number) => Buffer;
@@ -66,6 +69,32 @@ function fire(port: number, data: Buffer, limitMs: number): Promise<Outcome> {
   });
 }
 
+/**
+ * Writes `data` in pieces cut at `cuts` (a few ms apart) and counts complete answers until
+ * `expect` are in or `limitMs` passes; the statuses in order.
+ */
+function splitAndCount(port: number, data: Buffer, cuts: number[], expect: number, limitMs: number): Promise<number[]> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let text = '';
+    const statuses = (): number[] => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    const done = (): void => { clearTimeout(timer); sock.destroy(); resolve(statuses()); };
+    const timer = setTimeout(done, limitMs);
+    sock.on('data', (d: Buffer) => { text += d.toString('latin1'); if (statuses().length >= expect && /\r\n\r\n[^]*$/.test(text)) setTimeout(done, 20); });
+    sock.on('close', done);
+    sock.on('error', () => undefined);
+    sock.on('connect', async () => {
+      let from = 0;
+      for (const at of [...cuts, data.length]) {
+        if (sock.destroyed) return;
+        sock.write(data.subarray(from, at));
+        from = at;
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    });
+  });
+}
+
 function walIsClean(walDir: string): { segments: number; problems: string[] } {
   const problems: string[] = [];
   const names = readdirSync(walDir).filter((n) => SEGMENT_NAME.test(n));
@@ -109,6 +138,29 @@ t.test(`${INPUTS} fuzzed requests, slowloris, a connection flood`, async (t) => 
   t.equal(stuck, 0, `every fuzzed connection answered or closed within 3 s (slowest ${slowest} ms)`);
   for (const [name, m] of byMutation) t.ok(m.n > 0, `${name}: ${m.n} inputs, ${m.answered} answered, ${m.closed} closed`);
 
+  // 1b. Valid requests, pipelined 1-4 on one connection and split across writes at random
+  // points: every one answered, in order, exactly as when it comes alone in one write.
+  const alone: number[] = [];
+  for (const gen of valid) alone.push((await splitAndCount(s.port, gen(r), [], 1, 3000))[0] ?? 0);
+  let splitInputs = 0;
+  let splitWrong = 0;
+  for (let i = 0; i < SPLIT_INPUTS; i += 8) {
+    const outs = await Promise.all(Array.from({ length: 8 }, () => {
+      const picks = Array.from({ length: 1 + Math.floor(r() * 4) }, () => Math.floor(r() * valid.length));
+      const data = Buffer.concat(picks.map((p) => valid[p]!(r)));
+      const cuts = Array.from({ length: 1 + Math.floor(r() * 6) }, () => 1 + Math.floor(r() * (data.length - 1))).sort((a, b) => a - b);
+      return splitAndCount(s.port, data, cuts, picks.length, 3000).then((st) => ({ expected: picks.map((p) => alone[p]!), st }));
+    }));
+    for (const o of outs) {
+      splitInputs++;
+      if (JSON.stringify(o.st) !== JSON.stringify(o.expected)) {
+        splitWrong++;
+        if (splitWrong <= 3) t.comment(`wrong: expected ${JSON.stringify(o.expected)}, answers ${JSON.stringify(o.st)}`);
+      }
+    }
+  }
+  t.equal(splitWrong, 0, `${splitInputs} split and pipelined inputs: every request answered in order as it is alone (${JSON.stringify(alone)})`);
+
   // 2. Slowloris: 100 connections trickling a header byte every 200 ms; trackers still get 200s.
   const slow: net.Socket[] = [];
   for (let i = 0; i < 100; i++) {
@@ -138,6 +190,7 @@ t.test(`${INPUTS} fuzzed requests, slowloris, a connection flood`, async (t) => 
     flood.push(sock);
   })));
   await new Promise((res) => setTimeout(res, 300));
+  // At the cap the longest-idle connection is evicted for each new one: 50 of the flood go.
   const refused = flood.filter((x) => x.destroyed || x.readyState !== 'open').length;
   t.ok(refused >= 40, `connections beyond maxConnections closed (${refused} of ${flood.length})`);
   for (const sock of flood) sock.destroy();
@@ -150,8 +203,8 @@ t.test(`${INPUTS} fuzzed requests, slowloris, a connection flood`, async (t) => 
   t.equal(s.proc.exitCode, null, 'no crash');
   const inputs = INPUTS + slow.length + flood.length;
   recordScenario({
-    id: 'fuzz-http', group: 'fuzz', title: `HTTP fuzzer (seed ${SEED}): ${INPUTS} mutated requests, 100 slowloris clients, a flood of ${flood.length} connections (max ${maxConnections})`,
-    inputs, crashes: s.proc.exitCode === null ? 0 : 1, peakRssBytes: peakRss(s.proc.pid),
+    id: 'fuzz-http', group: 'fuzz', title: `HTTP fuzzer (seed ${SEED}): ${INPUTS} mutated requests, ${splitInputs} valid ones split at random points and pipelined, 100 slowloris clients, a flood of ${flood.length} connections (max ${maxConnections})`,
+    inputs: inputs + splitInputs, crashes: s.proc.exitCode === null ? 0 : 1, peakRssBytes: peakRss(s.proc.pid),
     notes: `${[...byMutation].map(([n, m]) => `${n} ${m.n}`).join(', ')}; slowest answer or close ${slowest} ms; WAL ${wal.segments} segment(s) clean`,
-  }, stuck === 0 && wal.problems.length === 0 && Math.max(...during) < 1000);
+  }, stuck === 0 && splitWrong === 0 && wal.problems.length === 0 && Math.max(...during) < 1000);
 });

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import t from 'tap';
 import { request } from './helpers/http';
 import { serverPool } from './helpers/server';
+import { recordScenario } from './helpers/reliability';
 
 const server = serverPool(t);
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
@@ -111,6 +112,8 @@ t.test('pipelined requests: every one answered, in order, each after its own eve
   t.ok(got.every((st) => st === 200), 'all 200');
   const eids = s.records().map((x) => new URLSearchParams(x.querystring ?? '').get('eid'));
   t.same(eids, Array.from({ length: n }, (_, i) => `p${i}`), 'every event stored once, in order');
+  const unique = new Set(eids);
+  recordScenario({ id: 'fuzz-split-pipeline', group: 'fuzz', title: `Requests split at every offset, and ${n} events pipelined on one connection between robots.txt requests`, acknowledged: got.filter((x) => x === 200).length / 2, lost: n - unique.size, duplicates: eids.length - unique.size, inputs: 2 * n, notes: 'answers in request order, each event acknowledged after its own sync' }, alternating && got.length === 2 * n);
 });
 
 t.test('ambiguous framing: 400 and the connection closed, nothing stored', async (t) => {
@@ -160,6 +163,7 @@ t.test('at maxConnections, idle connections are evicted to admit new clients', a
   // 10 at the flood, and one for the first new client (each then closes its own connection).
   t.ok(evicted >= 11 && evicted === closedByServer, `evictions counted (${evicted}, ${closedByServer} seen by the idle clients)`);
   t.match(m, /^sluice_http_connections \d+/m, 'open connections exposed');
+  recordScenario({ id: 'fault-idle-flood', group: 'fault', title: `${max + 10} idle connections held against maxConnections ${max}, then 20 new clients`, acknowledged: ok, inputs: max + 30, notes: `${evicted} idle connections evicted; every new client served` }, ok === 20);
 });
 
 t.test('a slow body gets the configured bodyReadTimeout, then 408', async (t) => {
@@ -179,4 +183,5 @@ t.test('a slow body gets the configured bodyReadTimeout, then 408', async (t) =>
   t.same(answers(late.text), [408], 'a body not done within 2 s: 408');
   t.ok(late.closed, 'and the connection closed');
   t.equal(quick.records().length, 0, 'nothing stored');
+  recordScenario({ id: 'fault-slow-body', group: 'fault', title: 'A body trickled over 12 s (bodyReadTimeout 20 s), and one past a 2 s timeout', acknowledged: 1, lost: 1 - s.records().length, notes: '200 within the configured timeout (not cut by an idle timeout); 408 and a close past it' }, answers(late.text)[0] === 408);
 });

@@ -156,7 +156,7 @@ t.test('inspect round-trips what was sent; --verify names the offset of damage',
   t.match(count.stdout, /"records":2\d\d/);
   const verify = await sluice(['inspect', lzoPath, '--verify']);
   t.equal(verify.status, 0, verify.stderr);
-  t.match(verify.stdout, /"verified":true/);
+  t.match(verify.stdout, /"checks":"all checksums, frames, blocks, index entries and records passed"/);
 
   const damage = async (name: string, bytes: Buffer, index?: Buffer): Promise<{ status: number | null; stderr: string }> => {
     const p = join(dir, `${name}.lzo`);
@@ -169,7 +169,7 @@ t.test('inspect round-trips what was sent; --verify names the offset of damage',
   t.match(truncated.stderr, /truncated.*byte offset \d+/, `truncated file: ${truncated.stderr.trim()}`);
   const magic = Buffer.from(file);
   magic[1] = 0;
-  t.match((await damage('magic', magic)).stderr, /wrong magic.*byte offset 0|unknown magic/, 'wrong magic');
+  t.match((await damage('magic', magic)).stderr, /(wrong|unknown) magic.*byte offset 0/, 'wrong magic, with its byte offset');
   const flipped = Buffer.from(file);
   flipped[200] = flipped[200]! ^ 0xff;
   const flip = await damage('flipped', flipped);

@@ -9,6 +9,7 @@ import t from 'tap';
 import { WalLock, WalLockedError } from '../src/wal/wal-lock';
 import { LOCK_FILE, PID_FILE } from '../src/wal/wal-files';
 import { sluice } from './helpers/cli';
+import { recordScenario } from './helpers/reliability';
 import { request } from './helpers/http';
 import { ROOT, startServer, walPayloads } from './helpers/server';
 import { FrameKind } from '../src/wal/segment-format';
@@ -72,7 +73,9 @@ t.test('a second collector on a live WAL refuses and changes nothing', async (t)
   const r = await sluice(['replay', a.walDir, '--to-dir', join(a.walDir, '..', 'out')]);
   t.equal(r.status, 1, 'replay refuses');
   t.match(r.stderr, /^sluice: replay: .* is in use by collector pid \d+/, 'naming the collector');
-  t.equal(a.records().length, 40, 'replay changed nothing');
+  const kept = a.records().length;
+  t.equal(kept, 40, 'replay changed nothing');
+  recordScenario({ id: 'crash-second-instance', group: 'crash', title: 'A second collector, then sluice replay, started on a live WAL directory', acknowledged: 40, lost: 40 - kept, crashes: a.proc.exitCode === null ? 0 : 1, notes: 'both refused before reading the directory, naming the holder; every file unchanged' }, b.code === 1 && r.status === 1);
 });
 
 t.test('the lock goes with the process: a restart after SIGKILL starts', async (t) => {

@@ -79,6 +79,7 @@ function renderSection(path: string, sec: Section, out: string[], depth: number)
 /** Environment variables read outside the schema (logging, and fault injection for tests). */
 export const OTHER_ENVIRONMENT: ReadonlyArray<[name: string, meaning: string]> = [
   ['SLUICE_LOG_LEVEL', 'pino log level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace`. Logs are JSON lines on stdout; requests are counted in the metrics, never logged one by one.'],
+  ['SLUICE_DEBUG', '`1`: the tools print the stack of an unexpected error after its one-line message.'],
   ['SLUICE_FAULT_SYNC_DELAY_MS', 'Tests only: delay every WAL sync by this many ms (slow-disk fault).'],
   ['SLUICE_FAULT_LOOP_BLOCK_MS', 'Tests only: block the event loop this long every 1.5 s (stall fault).'],
   ['SLUICE_FAULT_KILL_AFTER_SHIP', 'Tests only: `1` kills the process with SIGKILL after an upload is confirmed and before the WAL releases the segment (crash window fault).'],
@@ -97,6 +98,12 @@ export function renderConfigDoc(): string {
     'Every queue, buffer and retry has a bound here; what happens when it is reached is in the Meaning column (usually: requests get 503 and `/health` says why, so the load balancer moves traffic away and no acknowledged event is lost).',
     '',
   ];
+  const topLeaves = (Object.entries(SCHEMA.fields) as Array<[string, Node]>).filter(([, n]) => n.kind !== 'section') as Array<[string, Leaf]>;
+  if (topLeaves.length > 0) {
+    out.push('## Top level', '', 'Blocks beside the sections below.', '', '| Key | Type | Default | Environment | Meaning |', '|---|---|---|---|---|');
+    for (const [k, leaf] of topLeaves) out.push(`| ${code(k)} | ${cell(typeOf(leaf))} | ${cell(defaultOf(leaf))} | ${envOf(leaf)} | ${cell(leaf.doc)} |`);
+    out.push('');
+  }
   for (const [k, n] of Object.entries(SCHEMA.fields) as Array<[string, Node]>) {
     if (n.kind === 'section') renderSection(k, n, out, 2);
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { type HoconSource, HoconSourceError, placeOf, readHoconSource } from './hocon-source';
 import { SCHEMA, type Leaf, type Node, type Section } from './schema';
 import type { SluiceConfig } from './types';
 import { parseDurationMs, parseSizeBytes } from './units';
@@ -9,6 +9,22 @@ export class ConfigError extends Error {
   constructor(readonly key: string, message: string) {
     super(`config ${key}: ${message}`);
     this.name = 'ConfigError';
+  }
+}
+
+/** A file that does not parse: the message is `file:line:col: what`. */
+export class ConfigSyntaxError extends ConfigError {
+  constructor(message: string) {
+    super('syntax', message);
+    this.message = message;
+  }
+}
+
+/** Every problem of a file at once: the first one's message, then the others, a line each. */
+export class ConfigErrors extends ConfigError {
+  constructor(readonly problems: readonly ConfigError[]) {
+    super(problems[0]!.key, '');
+    this.message = problems.length === 1 ? problems[0]!.message : `${problems[0]!.message}\n${problems.slice(1).map((p) => p.message).join('\n')}\n(${problems.length} problems)`;
   }
 }
 
@@ -24,8 +40,16 @@ function isObject(v: unknown): v is Raw {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The parser's message without its internals, with the place: `file:line:col: message`. */
+function parseProblem(message: string, src: HoconSource | null, origin: string): string {
+  const m = /^(.*?)\s*\(Source: .*?Token: \{ value: "(.*)", line: (\d+), col: (\d+) \}\)\s*$/s.exec(message);
+  if (m === null) return `${origin}: ${message.replace(/\s*\(Source: [^)]*\)/, '')}`;
+  const place = src === null ? `${origin}:${m[3]}:${m[4]}` : placeOf(src, Number(m[3]), Number(m[4]));
+  return `${place}: ${m[1]} (at ${JSON.stringify(m[2])})`;
+}
+
 /** Parses HOCON (a superset of JSON) text into a plain object. */
-export async function parseConfigText(text: string, origin: string): Promise<Raw> {
+export async function parseConfigText(text: string, origin: string, src: HoconSource | null = null): Promise<Raw> {
   const trimmed = text.trim();
   if (trimmed === '') return {};
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
@@ -45,7 +69,7 @@ export async function parseConfigText(text: string, origin: string): Promise<Raw
     return parsed;
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError(origin, `cannot parse: ${(e as Error).message}`);
+    throw new ConfigSyntaxError(parseProblem((e as Error).message, src, origin));
   }
 }
 
@@ -111,23 +135,31 @@ function checkRange(n: number, min: number, max: number): number {
   return n;
 }
 
-function build(prefix: string, sec: Section, raw: Raw, notes: string[]): Raw {
+/** Problems found while building: every one is reported, not only the first. */
+type Problems = ConfigError[];
+
+function build(prefix: string, sec: Section, raw: Raw, notes: string[], problems: Problems): Raw {
   for (const key of Object.keys(raw)) {
-    if (!(key in sec.fields)) throw new ConfigError(`${prefix}${key}`, 'unknown key');
+    if (!(key in sec.fields)) problems.push(new ConfigError(`${prefix}${key}`, 'unknown key'));
   }
   const out: Raw = {};
   for (const [name, node] of Object.entries(sec.fields)) {
     const key = `${prefix}${name}`;
     const present = Object.prototype.hasOwnProperty.call(raw, name);
-    out[name] = buildNode(key, node, present ? raw[name] : undefined, present, notes);
+    try {
+      out[name] = buildNode(key, node, present ? raw[name] : undefined, present, notes, problems);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(e);
+    }
   }
   return out;
 }
 
-function buildNode(key: string, node: Node, value: unknown, present: boolean, notes: string[]): unknown {
+function buildNode(key: string, node: Node, value: unknown, present: boolean, notes: string[], problems: Problems): unknown {
   if (node.kind === 'section') {
     if (present && !isObject(value)) throw new ConfigError(key, `expected an object, got ${JSON.stringify(value)}`);
-    return build(`${key}.`, node, present ? (value as Raw) : {}, notes);
+    return build(`${key}.`, node, present ? (value as Raw) : {}, notes, problems);
   }
   if (node.kind === 'ignored') {
     if (present) notes.push(`${key} is ignored: ${node.doc}`);
@@ -146,7 +178,16 @@ function buildNode(key: string, node: Node, value: unknown, present: boolean, no
     const env = process.env[envName];
     if (env !== undefined && env !== '') return leafValue(`${key} (from ${envName})`, node, env);
   }
+  if (present && node.kind === 'duration' && isBareNumber(value)) {
+    notes.push(`${key} = ${String(value)} has no unit and is read as milliseconds: write "${String(value)} ms", or the unit meant ("${String(value)} days", "${String(value)} seconds")`);
+  }
   return present ? leafValue(key, node, value) : node.default;
+}
+
+/** A number, or a numeric string without a unit (not 0, which needs none). */
+function isBareNumber(value: unknown): boolean {
+  if (typeof value === 'number') return value !== 0;
+  return typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) && Number(value) !== 0;
 }
 
 /** A group with a quantifier inside, itself quantified: (a+)+, (a*)*, (?:ab+){2,}, (a|b*)+. */
@@ -197,20 +238,23 @@ function crossChecks(c: SluiceConfig): void {
  * Builds the configuration from a parsed document: an optional `collector { }` block with SSC
  * key names, Sluice's own sections beside it, and the SLUICE_* environment overrides.
  */
-export function configFromObject(raw: Raw): LoadedConfig {
-  const notes: string[] = [];
-  const config = build('', SCHEMA, raw, notes) as unknown as SluiceConfig;
+export function configFromObject(raw: Raw, notes: string[] = []): LoadedConfig {
+  const problems: Problems = [];
+  const config = build('', SCHEMA, raw, notes, problems) as unknown as SluiceConfig;
+  if (problems.length > 0) throw new ConfigErrors(problems);
   crossChecks(config);
   return { config, notes };
 }
 
 export async function loadConfig(file: string | null): Promise<LoadedConfig> {
   if (file === null) return configFromObject({});
-  let text: string;
+  let src: HoconSource;
   try {
-    text = readFileSync(file, 'utf8');
+    src = readHoconSource(file);
   } catch (e) {
-    throw new ConfigError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (e instanceof HoconSourceError) throw new ConfigSyntaxError(e.message);
+    const err = e as NodeJS.ErrnoException;
+    throw new ConfigError(err.path ?? file, `cannot read: ${err.code ?? err.message}`);
   }
-  return configFromObject(await parseConfigText(text, file));
+  return configFromObject(await parseConfigText(src.text, file, src), [...src.notes]);
 }

@@ -36,6 +36,7 @@ function section(doc: string, fields: Record<string, Node>): Section {
 }
 
 export const SCHEMA: Section = section('Sluice configuration', {
+  akka: { kind: 'ignored', doc: 'SSC 2.x\'s Akka HTTP settings (every 2.x example file has them): Sluice has its own HTTP server; the limits that matter are collector.networking.' },
   collector: section('Collector behaviour, with the Scala Stream Collector 3.x key names', {
     interface: { kind: 'string', default: '0.0.0.0', pattern: /^[0-9A-Fa-f:.]+$/, doc: 'Address the public HTTP port binds to.' },
     port: { kind: 'int', default: 8080, min: 0, max: 65535, env: 'SLUICE_PORT', doc: 'Public HTTP port for trackers (0 picks a free port).' },

@@ -39,13 +39,15 @@ export interface InspectResult {
   records: RecordOut[];
   blocks: number;
   indexEntries: number | null;
+  /** WAL segments: frames recovery set aside as corrupt (void frames), with their offsets. */
+  voidFrames: Array<{ offset: number; bytes: number }>;
 }
 
 export function detectKind(buf: Buffer, path: string): FileKind {
   if (buf.subarray(0, 8).equals(WAL_MAGIC)) return 'segment';
   if (buf.subarray(0, 9).equals(LZOP_MAGIC)) return 'lzo';
   if (buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
-  throw new CliError(`${path}: not a WAL segment, lzop or gzip file (unknown magic ${buf.subarray(0, 4).toString('hex')})`);
+  throw new CliError(`${path}: not a WAL segment, lzop or gzip file (unknown magic ${buf.subarray(0, 4).toString('hex')} at byte offset 0)`);
 }
 
 function readSegment(buf: Buffer, path: string, verify: boolean): InspectResult {
@@ -56,7 +58,7 @@ function readSegment(buf: Buffer, path: string, verify: boolean): InspectResult 
     // An open segment (the collector is writing it) ends at a clean end marker: valid.
   }
   return {
-    kind: 'segment', blocks: 0, indexEntries: null,
+    kind: 'segment', blocks: 0, indexEntries: null, voidFrames: scan.voids,
     records: scan.records.map((r) => ({ kind: r.kind === FrameKind.Good ? 'good' : 'bad', offset: r.offset, bytes: r.payload })),
   };
 }
@@ -113,7 +115,7 @@ export function readLzo(buf: Buffer, path: string, index: Buffer | null, verify:
       if (indexEntries !== offsets.length) throw new CliError(`${path}.index: ${indexEntries} entries for ${offsets.length} LZO blocks`);
     }
   }
-  return { kind: 'lzo', records, blocks, indexEntries };
+  return { kind: 'lzo', records, blocks, indexEntries, voidFrames: [] };
 }
 
 function readGzip(buf: Buffer, path: string): InspectResult {
@@ -132,7 +134,7 @@ function readGzip(buf: Buffer, path: string): InspectResult {
     }
     offset += Buffer.byteLength(line) + 1;
   }
-  return { kind: 'gzip', records, blocks: 0, indexEntries: null };
+  return { kind: 'gzip', records, blocks: 0, indexEntries: null, voidFrames: [] };
 }
 
 export function inspectFile(path: string, verify: boolean): InspectResult {
@@ -146,8 +148,17 @@ export function inspectFile(path: string, verify: boolean): InspectResult {
   const kind = detectKind(buf, path);
   if (kind === 'segment') return readSegment(buf, path, verify);
   if (kind === 'gzip') return readGzip(buf, path);
-  const indexPath = `${path}.index`;
-  return readLzo(buf, path, existsSync(indexPath) ? readFileSync(indexPath) : null, verify);
+  const indexPath = indexPathOf(path);
+  return readLzo(buf, path, indexPath === null ? null : readFileSync(indexPath), verify);
+}
+
+/** s3rver keeps an object `K` as the file `K._S3rver_object` (the embedded S3's directory layout). */
+const S3RVER_OBJECT = '._S3rver_object';
+
+/** The index beside an .lzo: `<file>.index`, or in the embedded S3's directory `<key>.index._S3rver_object`. */
+export function indexPathOf(path: string): string | null {
+  const candidates = path.endsWith(S3RVER_OBJECT) ? [`${path.slice(0, -S3RVER_OBJECT.length)}.index${S3RVER_OBJECT}`] : [`${path}.index`];
+  return candidates.find((c) => existsSync(c)) ?? null;
 }
 
 /** JSON of a record: every CollectorPayload field for good records, the bad row's JSON otherwise. */
@@ -186,7 +197,8 @@ export function runInspect(argv: readonly string[], out: (line: string) => void)
   const lines = count && !verify ? [] : result.records.map((r) => recordJson(r, file!));
   if (count || verify) {
     const good = result.records.filter((r) => r.kind === 'good').length;
-    out(JSON.stringify({ file, kind: result.kind, records: result.records.length, good, bad: result.records.length - good, blocks: result.blocks, indexEntries: result.indexEntries, verified: verify }));
+    // `checks`: what this run checked. Without --verify only the framing needed to count was read.
+    out(JSON.stringify({ file, kind: result.kind, records: result.records.length, good, bad: result.records.length - good, blocks: result.blocks, indexEntries: result.indexEntries, voidFrames: result.voidFrames, checks: verify ? 'all checksums, frames, blocks, index entries and records passed' : 'counted only (use --verify to check)' }));
     return 0;
   }
   for (const l of lines) out(l);

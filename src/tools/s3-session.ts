@@ -11,7 +11,8 @@ import { s3Settings } from '../ship/start-shipper';
 import { CliError } from './cli-error';
 
 export async function openS3Session(config: SluiceConfig, tool: string): Promise<S3Connection> {
-  const conn = await connectS3(s3Settings(config), resolve(config.s3.embeddedDir), config.s3.embeddedPort);
+  // The embedded S3's port taken: a collector runs with it on this machine; use that one.
+  const conn = await connectS3(s3Settings(config), resolve(config.s3.embeddedDir), config.s3.embeddedPort, 'use-running');
   const { client, s3 } = conn;
   try {
     await ensureBucket(client, s3.bucket, false);
