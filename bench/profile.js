@@ -3,7 +3,7 @@
 // no pre-termination wait) pinned to CPU 0 under wrk on CPU 1 for DUR seconds (default 10), then
 // prints the busy share of the profile by self time and the inclusive time of the request stages.
 //
-//   node bench/profile.js [get|post]      # the .cpuprofile is kept in bench/results/
+//   node bench/profile.js [get|post]      # the .cpuprofile is written to bench/results/ (not committed)
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
