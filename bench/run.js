@@ -6,6 +6,7 @@
 // CPU 0, wrk (-t1 -c64) on CPU 1.
 //
 //   node bench/run.js [--write]          # --write: also bench/RESULTS.md
+//   CONNS=512 node bench/run.js           # wrk's connections (default 64)
 //   DUR=10 REPS=3 SERVERS="uws uws-log uws-log-fsync nginx node sluice sluice-loop sluice-none sluice-delay sluice-1t-2c sluice-2t-2c" node bench/run.js
 //
 // Then, for uws, uws-log-fsync, nginx, node, sluice, sluice-loop and sluice-delay, in fresh processes: latency at the same offered load
@@ -39,6 +40,8 @@ const REPS = Number(process.env.REPS || 3);
 const SERVERS = (process.env.SERVERS || 'uws nginx node sluice sluice-none').split(/\s+/).filter(Boolean);
 const WRITE = process.argv.includes('--write');
 const LOAD_CPUS = process.env.LOAD_CPUS || '1';
+/** wrk's connections per run (CONNS=512: as a load balancer holds them). */
+const CONNS = Number(process.env.CONNS || 64);
 const FIXED_RATES = (process.env.FIXED_RATES ?? '5000 10000').split(/\s+/).filter(Boolean).map(Number);
 const FIXED_DUR = Number(process.env.FIXED_DUR || 15);
 const FIXED_SERVERS = ['uws', 'uws-log-fsync', 'nginx', 'node', 'sluice', 'sluice-loop', 'sluice-delay'].filter((n) => SERVERS.includes(n));
@@ -127,7 +130,7 @@ const SCEN = { get: { lua: 'get.lua', path: '/i' }, post: { lua: 'post.lua', pat
 
 function wrk(scenario, port, seconds) {
   const s = SCEN[scenario];
-  return parseWrk(spawnSync('taskset', ['-c', LOAD_CPUS, 'wrk', '-t1', '-c64', `-d${seconds}s`, '--timeout', '5s', '-s', path.join(__dirname, 'wrk', s.lua), `http://127.0.0.1:${port}${s.path}`], { cwd: ANCH, encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_WRK: path.join(__dirname, 'wrk') } }));
+  return parseWrk(spawnSync('taskset', ['-c', LOAD_CPUS, 'wrk', '-t1', `-c${CONNS}`, `-d${seconds}s`, '--timeout', '5s', '-s', path.join(__dirname, 'wrk', s.lua), `http://127.0.0.1:${port}${s.path}`], { cwd: ANCH, encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_WRK: path.join(__dirname, 'wrk') } }));
 }
 
 /** The server running now (stopped on SIGINT/SIGTERM with the S3 process and the work files). */
@@ -264,7 +267,7 @@ async function main() {
   const nginx = (scenario) => table.find((r) => r.server === 'nginx' && r.scenario === scenario);
   const machine = `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}, ${spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] || 'wrk'}`;
   const lines = [
-    `Run ${started.toISOString().slice(0, 16)}Z on ${machine}. ${REPS} interleaved repetitions, medians; wrk -t1 -c64, ${DUR} s per scenario after ${WARM} s of warm-up; server pinned to CPU 0, wrk to CPU 1.`,
+    `Run ${started.toISOString().slice(0, 16)}Z on ${machine}. ${REPS} interleaved repetitions, medians; wrk -t1 -c${CONNS}, ${DUR} s per scenario after ${WARM} s of warm-up; server pinned to CPU 0, wrk to CPU 1.`,
     '',
     '| server | scenario | req/s | × nginx | p50 ms | p99 ms | p99.9 ms | CPU s / 100k | peak RSS MiB | non-2xx | errors | req/s per rep |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `sluice <command>`: the collector and the operator tools. */
+import { operatorLine } from './config/errors';
 import { ConfigError } from './config/load';
 import { runServer } from './server';
 import { CliError } from './tools/cli-error';
@@ -55,14 +56,8 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then((code) => {
   if (code >= 0) process.exitCode = code;
 }, (err: unknown) => {
-  if (err instanceof CliError || err instanceof ConfigError) {
-    process.stderr.write(`sluice: ${err.message}\n`);
-    process.exit(err instanceof CliError ? err.exitCode : 2);
-  }
-  // Anything else is still one line; SLUICE_DEBUG=1 shows where it came from.
-  const e = err as NodeJS.ErrnoException;
-  const what = typeof e.code === 'string' && typeof e.path === 'string' ? `${e.code} on ${e.path}` : e instanceof Error ? e.message : String(err);
-  process.stderr.write(`sluice: ${what}\n`);
-  if (process.env['SLUICE_DEBUG'] === '1') process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
-  process.exit(1);
+  // One line with the error's code; SLUICE_DEBUG=1 adds where it came from.
+  process.stderr.write(`sluice: ${operatorLine(err)}\n`);
+  if (process.env['SLUICE_DEBUG'] === '1' && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
+  process.exit(err instanceof CliError ? err.exitCode : err instanceof ConfigError ? 2 : 1);
 });

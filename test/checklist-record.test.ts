@@ -2,9 +2,9 @@
 import t from 'tap';
 import { request, rawRequest } from './helpers/http';
 import { serverPool } from './helpers/server';
-import { rewriteCookieHeader } from '../src/http/cookies';
-import { forwardedFor, renderIp } from '../src/http/client-ip';
-import { canonicalHeaderName } from '../src/http/header-names';
+import { rewriteCookieHeader } from '../src/payload/cookie-header';
+import { forwardedFor, renderIp } from '../src/payload/client-ip';
+import { canonicalHeaderName } from '../src/payload/header-names';
 
 const SCHEMA = 'iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-0';
 const server = serverPool(t);

@@ -8,9 +8,10 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
-  FILL_PACE_FACTOR, FILL_PACE_FLOOR_KIB, FILL_SYNC_BYTES, freshSpareDue, Preallocator, prepareSpareSync, spareFillPace,
-  ZERO_CHUNK_BYTES,
-} from '../src/wal/preallocator';
+  FILL_PACE_FACTOR, FILL_PACE_FLOOR_KIB, FILL_SYNC_BYTES, freshSpareDue, spareFillPace, ZERO_CHUNK_BYTES,
+} from '../src/wal/spare-pacing';
+import { Preallocator } from '../src/wal/preallocator';
+import { prepareSpareSync } from '../src/wal/spare-file';
 import { HEADER_BYTES, readHeader, type SegmentHeader, writeHeader } from '../src/wal/segment-format';
 import { SEGMENT_NAME } from '../src/wal/wal-files';
 import type { WriteAheadLog } from '../src/wal/write-ahead-log';

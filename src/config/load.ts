@@ -1,14 +1,14 @@
+import { ERROR_CODES, SluiceError } from './errors';
 import { type HoconSource, HoconSourceError, placeOf, readHoconSource } from './hocon-source';
-import { SCHEMA, type Leaf, type Node, type Section } from './schema';
+import { SCHEMA, type Leaf, type Node, type Section, type ValueOf } from './schema';
 import type { SluiceConfig } from './types';
 import { parseDurationMs, parseSizeBytes } from './units';
-import { validateKeyTemplate } from '../ship/key-template';
+import { validateKeyTemplate } from './key-template';
 
 /** A configuration problem, always naming the offending key. */
-export class ConfigError extends Error {
+export class ConfigError extends SluiceError {
   constructor(readonly key: string, message: string) {
-    super(`config ${key}: ${message}`);
-    this.name = 'ConfigError';
+    super(ERROR_CODES.config, `config ${key}: ${message}`);
   }
 }
 
@@ -138,7 +138,7 @@ function checkRange(n: number, min: number, max: number): number {
 /** Problems found while building: every one is reported, not only the first. */
 type Problems = ConfigError[];
 
-function build(prefix: string, sec: Section, raw: Raw, notes: string[], problems: Problems): Raw {
+function build<F extends Readonly<Record<string, Node>>>(prefix: string, sec: Section<F>, raw: Raw, notes: string[], problems: Problems): ValueOf<Section<F>> {
   for (const key of Object.keys(raw)) {
     if (!(key in sec.fields)) problems.push(new ConfigError(`${prefix}${key}`, 'unknown key'));
   }
@@ -153,7 +153,10 @@ function build(prefix: string, sec: Section, raw: Raw, notes: string[], problems
       problems.push(e);
     }
   }
-  return out;
+  // The loop gives every key of the section the value its node declares (leafValue and build
+  // mirror ValueOf, and the type test in test/config-types.test.ts holds them to it); TypeScript
+  // cannot follow a loop over keys, so this is the one assertion between the two.
+  return out as ValueOf<Section<F>>;
 }
 
 function buildNode(key: string, node: Node, value: unknown, present: boolean, notes: string[], problems: Problems): unknown {
@@ -240,7 +243,7 @@ function crossChecks(c: SluiceConfig): void {
  */
 export function configFromObject(raw: Raw, notes: string[] = []): LoadedConfig {
   const problems: Problems = [];
-  const config = build('', SCHEMA, raw, notes, problems) as unknown as SluiceConfig;
+  const config: SluiceConfig = build('', SCHEMA, raw, notes, problems);
   if (problems.length > 0) throw new ConfigErrors(problems);
   crossChecks(config);
   return { config, notes };

@@ -1,4 +1,4 @@
-import { DEFAULT_KEY_TEMPLATE } from '../ship/key-template';
+import { DEFAULT_KEY_TEMPLATE } from './key-template';
 /**
  * The configuration schema: every key Sluice reads, with its type, default, bounds,
  * environment override and meaning. The loader validates against it and the
@@ -22,8 +22,28 @@ export type Leaf =
   /** An SSC section Sluice accepts only while it stays disabled (`flag` false). */
   | { kind: 'refusedIfEnabled'; flag: string; doc: string };
 
-export interface Section { kind: 'section'; doc: string; fields: Readonly<Record<string, Node>> }
+export interface Section<F extends Readonly<Record<string, Node>> = Readonly<Record<string, Node>>> { kind: 'section'; doc: string; fields: F }
 export type Node = Leaf | Section;
+
+/** The value a leaf gives the configuration (sizes in bytes, durations in ms). */
+type LeafValue<L> =
+  L extends { kind: 'int' | 'size' | 'duration' } ? number
+    : L extends { kind: 'bool' } ? boolean
+      : L extends { kind: 'string'; default: null } ? string | null
+        : L extends { kind: 'string' } ? string
+          : L extends { kind: 'enum'; values: readonly (infer V)[] } ? V
+            : L extends { kind: 'stringList' } ? readonly string[]
+              : L extends { kind: 'stringMap' } ? Readonly<Record<string, string>>
+                : never;
+
+/** Keys that carry a value: SSC keys Sluice accepts and ignores have none. */
+type ValueKeys<F> = { [K in keyof F]: F[K] extends { kind: 'ignored' | 'refusedIfEnabled' } ? never : K }[keyof F];
+
+/**
+ * The configuration a node of the schema gives: an object for a section (its value keys), the
+ * leaf's value type otherwise. SluiceConfig is this of SCHEMA: the schema is the one source.
+ */
+export type ValueOf<N> = N extends Section<infer F> ? { [K in ValueKeys<F>]: ValueOf<F[K]> } : LeafValue<N>;
 
 const DAY = 86_400_000;
 const MiB = 1024 * 1024;
@@ -31,11 +51,12 @@ const HOSTNAME = /^[A-Za-z0-9.-]+$/;
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/; // RFC 6265 token
 const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+$/; // RFC 6265 cookie-octet
 
-function section(doc: string, fields: Record<string, Node>): Section {
+/** A section; `const` keeps each leaf's literal kind, default and values for ValueOf. */
+function section<const F extends Readonly<Record<string, Node>>>(doc: string, fields: F): Section<F> {
   return { kind: 'section', doc, fields };
 }
 
-export const SCHEMA: Section = section('Sluice configuration', {
+export const SCHEMA = section('Sluice configuration', {
   akka: { kind: 'ignored', doc: 'SSC 2.x\'s Akka HTTP settings (every 2.x example file has them): Sluice has its own HTTP server; the limits that matter are collector.networking.' },
   collector: section('Collector behaviour, with the Scala Stream Collector 3.x key names', {
     interface: { kind: 'string', default: '0.0.0.0', pattern: /^[0-9A-Fa-f:.]+$/, doc: 'Address the public HTTP port binds to.' },
@@ -123,11 +144,11 @@ export const SCHEMA: Section = section('Sluice configuration', {
     maxUnshippedBytes: { kind: 'size', default: 8 * 1024 * MiB, min: 1024 * 1024, max: 1024 * 1024 * MiB, doc: 'WAL bytes not yet shipped at most; beyond it requests get 503 (rides out an S3 outage up to this size).' },
     minFreeBytes: { kind: 'size', default: 1024 * MiB, min: 0, max: 1024 * 1024 * MiB, doc: 'Free disk below this floor: requests get 503 until space returns.' },
     maxSyncLatency: { kind: 'duration', default: 5_000, min: 10, max: 600_000, doc: 'A sync running or last taking longer than this: requests get 503 until syncs are fast again.' },
-    commitDelay: { kind: 'duration', default: 0, min: 0, max: 1000, doc: 'Commit delay: a sync that would cover fewer than commitGroup requests waits until the first of them has waited this long (timer resolution 1 ms), so that several requests share one fdatasync. Each sync costs CPU whatever it covers (a thread hand-off, the device round trips, a wake-up). On one core at 5k and 10k GET/s, 1 ms saved 25-31% of the CPU for 0.5 ms more p50 and p99 with shipping off, but did not help the p99 with the shipper on the same core, and at saturation it cost POST a fifth of its req/s, since POST groups stay small (bench/RESULTS.md); hence 0, every group syncs at once. Worth trying where the shipper has cores of its own.' },
+    commitDelay: { kind: 'duration', default: 0, min: 0, max: 1000, doc: 'Commit delay: a sync that would cover fewer than commitGroup requests waits until the first of them has waited this long, so that several requests share one fdatasync (each sync costs CPU whatever it covers). 0: every group syncs at once, the lowest latency; bench/RESULTS.md has what a delay saved and cost.' },
     commitGroup: { kind: 'int', default: 16, min: 1, max: 65_536, doc: 'A group of this many requests waiting for their sync starts it at once, without the commit delay.' },
-    loopSyncGroup: { kind: 'int', default: 0, min: 0, max: 65_536, doc: 'A group of at most this many requests is synced on the HTTP thread\'s event loop (a blocking fdatasync) instead of the thread pool, while the device is fast (loopSyncBelow); 0: always the pool. On the pool every sync costs a hand-off to a pool thread and two wake-ups besides the sync, whatever it covers; at moderate load most groups hold one to three requests. On one core with shipping, 8 used a fifth less CPU at 5k and 10k GET/s (8 interleaved pairs at 10k), but its p99 at 10k is a gamble: 92-102 ms in 3 of 4 later pairs against 9-30 ms on the pool, 4-6 ms against 5-31 in a bench run, since the loop reads nothing while a sync runs and a sync that turns slow (5-10 ms here) holds every waiting request; and POST at saturation lost 6-8% of its req/s (noisy), where a small group\'s sync often takes 1-10 ms (bench/RESULTS.md). Hence 0. Worth trying on instances that run well below saturation; a device that stalls without warning then holds the loop for the first stalled sync.' },
+    loopSyncGroup: { kind: 'int', default: 0, min: 0, max: 65_536, doc: 'A group of at most this many requests is synced on the HTTP thread\'s event loop (a blocking fdatasync) instead of the thread pool, while syncs are fast (loopSyncBelow); 0: always the pool. It saves the hand-off to a pool thread, but the loop reads nothing while the sync runs, so a sync that turns slow holds every waiting request; bench/RESULTS.md has the trade-off.' },
     loopSyncBelow: { kind: 'duration', default: 2, min: 0, max: 1000, doc: 'Syncs run on the event loop (loopSyncGroup) only while the previous sync took less than this; after a slower one the next sync goes to the thread pool.' },
-    serializer: { kind: 'enum', default: 'inline', values: ['inline', 'pool'], env: 'SLUICE_SERIALIZER', doc: 'Where records are built: on the HTTP thread (inline) or in a piscina worker pool (pool). On a shared core the pool only adds work (packing a request for the worker costs about as much as encoding its record): see the README (Serializer) and bench/serializer-bench.js for the measurement behind the default.' },
+    serializer: { kind: 'enum', default: 'inline', values: ['inline', 'pool'], env: 'SLUICE_SERIALIZER', doc: 'Where records are built: on the HTTP thread (inline) or in a piscina worker pool (pool). Packing a request for a worker costs about as much as encoding its record, so the pool pays only where it has cores of its own (bench/serializer-bench.js).' },
     serializerThreads: { kind: 'int', default: 1, min: 1, max: 64, doc: 'Worker threads of the serializer pool.' },
     serializerBatch: { kind: 'int', default: 64, min: 1, max: 4096, doc: 'Requests per batch handed to the pool at most (a batch also ends with the event-loop turn).' },
     serializerMaxQueuedJobs: { kind: 'int', default: 16_384, min: 1, max: 1_000_000, doc: 'Requests queued for or inside the pool at most; beyond it requests get 503.' },

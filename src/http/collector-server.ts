@@ -9,47 +9,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CollectorConfig } from '../config/types';
-import type { RecordSerializer, SerializeWaiter } from '../payload/record-serializer';
+import type { RecordSerializer } from '../payload/record-serializer';
 import type { Serialized } from '../payload/split-batch';
-import type { CommitWaiter, RecordSink } from '../wal/record-sink';
+import type { RecordSink } from '../wal/record-sink';
 import { addHeader, type CapturedRequest, emptyCapturedRequest, headerValue } from './captured-request';
-import { renderPeer } from './client-ip';
+import { renderPeer } from '../payload/client-ip';
 import type { CollectorService, ResponsePlan } from './collector-service';
-import { ConnectionGuard, type ConnectionObserver } from './connection-guard';
+import { AckQueue } from './ack-queue';
+import { parserRefusal, rawAnswer } from './parser-refusal';
+import { ConnectionGuard } from './connection-guard';
+import { Exchange, type ExchangeObserver, type ExchangeOwner, NO_OBSERVER, statusCode } from './exchange';
+
+export type { ExchangeObserver } from './exchange';
 import { statusText } from './static-responses';
 
 const TEXT_UTF8 = 'text/plain; charset=UTF-8';
-
-/** One request from capture to answer; also the serializer's and the sink's waiter. */
-class Exchange implements SerializeWaiter, CommitWaiter {
-  aborted = false;
-  answered = false;
-  /** In the server's queue of requests waiting for their records to be durable. */
-  queued = false;
-  /** Body bytes received so far. */
-  chunks: Buffer[] = [];
-  received = 0;
-  plan: ResponsePlan | null = null;
-  /** performance.now() at capture: monotonic, so a clock step cannot fire or hold a timeout. */
-  startedAt: number;
-
-  constructor(readonly server: CollectorServer, readonly res: ServerResponse, readonly req: CapturedRequest) {
-    this.startedAt = performance.now();
-  }
-
-  onSerialized(records: Serialized | null, err: Error | null): void {
-    this.server.store(this, records, err);
-  }
-
-  onCommitted(err: Error | null): void {
-    if (err !== null) {
-      this.server.answerText(this, 503, 'Service Unavailable: the event could not be stored');
-      return;
-    }
-    const plan = this.plan;
-    if (plan !== null) this.server.answer(this, plan);
-  }
-}
 
 export interface CollectorServerOptions {
   config: CollectorConfig;
@@ -61,49 +35,16 @@ export interface CollectorServerOptions {
   observer?: ExchangeObserver;
 }
 
-/** What the front end reports of each request, once, when it is answered or aborted. */
-export interface ExchangeObserver extends ConnectionObserver {
-  /**
-   * `stored`: the request had records to store (its latency is request to acknowledgement);
-   * `bodyBytes`: body bytes received; `startedAt`: performance.now() at capture.
-   */
-  answered(req: CapturedRequest, status: number, stored: boolean, bodyBytes: number, startedAt: number): void;
-  /** The client went away before its answer. */
-  aborted(req: CapturedRequest, stored: boolean): void;
-}
-
-const NO_OBSERVER: ExchangeObserver = {
-  answered: () => undefined, aborted: () => undefined,
-  connectionOpened: () => undefined, connectionClosed: () => undefined, connectionRefused: () => undefined, connectionEvicted: () => undefined,
-};
-
-/** The numeric code of a status line such as `200 OK`. */
-function statusCode(line: string): number {
-  return (line.charCodeAt(0) - 48) * 100 + (line.charCodeAt(1) - 48) * 10 + (line.charCodeAt(2) - 48);
-}
-
 /** Interval of the timeout sweeps (body read, response). */
 const SWEEP_MS = 250;
 
-/** A whole error answer for a request the parser refused; the connection closes after it. */
-function rawAnswer(status: number, body: string): string {
-  return `HTTP/1.1 ${statusText(status)}\r\nContent-Type: ${TEXT_UTF8}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
-}
-
-/** The index of the first CRLF in `b`, or -1. */
-function firstLineEnd(b: Buffer | undefined): number {
-  return b === undefined ? -1 : b.indexOf('\r\n');
-}
-
-export class CollectorServer {
+export class CollectorServer implements ExchangeOwner {
   private readonly server: Server;
   private readonly guard: ConnectionGuard;
   private listening = false;
   private readonly reading = new Set<Exchange>();
-  /** Requests waiting for durability, oldest first (mostly answered in this order). */
-  private waiting: Array<Exchange | undefined> = [];
-  private waitingHead = 0;
-  private unanswered = 0;
+  /** Requests waiting for durability. */
+  private readonly acks = new AckQueue<Exchange>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly observer: ExchangeObserver;
 
@@ -161,7 +102,7 @@ export class CollectorServer {
 
   /** Requests accepted but not yet answered. */
   inFlight(): number {
-    return this.reading.size + this.unanswered;
+    return this.reading.size + this.acks.size;
   }
 
   /** Open TCP connections. */
@@ -182,18 +123,7 @@ export class CollectorServer {
       socket.destroy();
       return;
     }
-    const net = this.opts.config.networking;
-    let status = 400;
-    let body = 'Bad Request';
-    if (err.code === 'HPE_HEADER_OVERFLOW') {
-      // Past llhttp's bound: a request line still without its end is the line's fault.
-      const lineEnd = firstLineEnd(err.rawPacket);
-      if (lineEnd < 0 || lineEnd > net.maxRequestLineLength) body = 'Bad Request: request line too long';
-      else { status = 431; body = 'Request Header Fields Too Large'; }
-    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      status = 408;
-      body = 'Request timed out';
-    }
+    const { status, body } = parserRefusal(err, this.opts.config.networking.maxRequestLineLength);
     // A body that broke its framing (a chunk without its CRLF): that request itself gets the answer.
     for (const ex of this.reading) {
       if (ex.res.socket !== socket) continue;
@@ -285,31 +215,16 @@ export class CollectorServer {
     }
     ex.plan = outcome.plan;
     // Queued before serializing: an inline serializer and `durability none` answer synchronously.
-    ex.queued = true;
-    this.unanswered++;
-    this.waiting.push(ex);
+    this.acks.add(ex);
     if (!this.opts.serializer.serialize(outcome.job, ex)) {
       this.answerText(ex, 503, 'Service Unavailable: the collector cannot store events now');
     }
   }
 
-  /** Takes an answered request out of the queue; releases answered ones at its head. */
+  /** Marks a request answered (and takes it out of the queue of acknowledgements). */
   private finish(ex: Exchange): void {
     ex.answered = true;
-    if (!ex.queued) return;
-    ex.queued = false;
-    this.unanswered--;
-    const w = this.waiting;
-    let head = this.waitingHead;
-    while (head < w.length && !w[head]!.queued) w[head++] = undefined;
-    if (head === w.length) {
-      this.waiting = [];
-      head = 0;
-    } else if (head > 4096 && head * 2 > w.length) {
-      this.waiting = w.slice(head);
-      head = 0;
-    }
-    this.waitingHead = head;
+    this.acks.remove(ex);
   }
 
   /** Hands the request's records to the sink; the answer goes out when they are durable. */
@@ -359,13 +274,7 @@ export class CollectorServer {
       this.reading.delete(ex);
       this.answerText(ex, 408, 'Request timed out', true);
     }
-    const expired: Exchange[] = [];
-    for (let i = this.waitingHead; i < this.waiting.length; i++) {
-      const ex = this.waiting[i];
-      if (ex === undefined || !ex.queued) continue;
-      if (now - ex.startedAt <= net.responseHeaderTimeout) break;
-      expired.push(ex);
-    }
+    const expired = this.acks.olderThan(now - net.responseHeaderTimeout);
     for (const ex of expired) this.answerText(ex, 408, 'Response timed out');
   }
 }

@@ -8,7 +8,7 @@ import type { HealthCheck, Lifecycle } from './lifecycle';
 import { mergeShards, type ShardSnapshot } from './metrics-snapshot';
 import type { ProcessMetrics } from './process-metrics';
 import { PrometheusText } from './prometheus-text';
-import { ENDPOINTS } from './request-metrics';
+import { ENDPOINTS } from './endpoints';
 import { VERSION } from './version';
 import { WindowedHistogram } from './windowed-histogram';
 

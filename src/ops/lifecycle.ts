@@ -3,6 +3,7 @@
  * answering, the WAL accepting records (disk, caps, sync latency), shipping lag and event-loop
  * delay. Healthy only when every check passes; each failing check says why.
  */
+import { strict as assert } from 'node:assert';
 import type { HealthSource } from '../http/collector-service';
 import type { ShipperThread } from '../ship/shipper-thread';
 
@@ -35,14 +36,31 @@ const PHASE_DETAIL: Readonly<Record<Phase, string>> = {
   draining: 'shutting down',
 };
 
+/**
+ * The process's health, created first: the shards and the shipper it reads are attached once they
+ * exist (the shards answer /health with it meanwhile: unhealthy, starting).
+ */
 export class Lifecycle implements HealthSource {
   phase: Phase = 'starting';
+  private inputs: HealthInputs | null = null;
+  private shipper: ShipperThread | null = null;
 
-  constructor(private readonly inputs: HealthInputs, private readonly shipper: ShipperThread | null, private readonly bounds: HealthBounds) {}
+  constructor(private readonly bounds: HealthBounds) {}
+
+  /** What the checks read: the shards and the shipper (null when shipping is off). Once. */
+  attach(inputs: HealthInputs, shipper: ShipperThread | null): void {
+    assert(this.inputs === null, 'the health inputs are attached once');
+    this.inputs = inputs;
+    this.shipper = shipper;
+  }
 
   checks(): HealthCheck[] {
     const out: HealthCheck[] = [];
     out.push({ name: 'phase', ok: this.phase === 'serving', detail: PHASE_DETAIL[this.phase] });
+    if (this.inputs === null) {
+      out.push({ name: 'wal', ok: false, detail: 'starting' });
+      return out;
+    }
     if (this.shipper !== null) {
       out.push({ name: 's3', ok: this.shipper.isReady, detail: this.shipper.isReady ? 'S3 answered' : 'starting (S3 not answering yet)' });
     }
@@ -62,7 +80,7 @@ export class Lifecycle implements HealthSource {
   }
 
   sinkHealthy(): boolean {
-    return this.inputs.sinkHealthy();
+    return this.inputs?.sinkHealthy() ?? false;
   }
 }
 

@@ -4,7 +4,7 @@
  * several shards a quantile is the largest of the shards' (an upper bound, never an average).
  */
 import type { HistogramSnapshot } from './windowed-histogram';
-import type { Endpoint } from './request-metrics';
+import type { Endpoint } from './endpoints';
 
 export interface RequestsSnapshot {
   /** [endpoint, method, status, count]. */

@@ -6,8 +6,8 @@
  * (record-job.ts buildRecords: split or size_violation). test/record-encoder.test.ts proves
  * the bytes identical to buildRecords on random and edge jobs.
  */
-import { isCookieOctet } from '../http/cookies';
-import { canonicalHeaderName } from '../http/header-names';
+import { isCookieOctet } from './cookie-header';
+import { canonicalHeaderName } from './header-names';
 import { COLLECTOR_PAYLOAD_SCHEMA } from './collector-payload';
 import { buildRecords, headerKept, hostWithoutPort, ipAddress, type RecordContext, type RecordJob } from './record-job';
 import type { Serialized } from './split-batch';

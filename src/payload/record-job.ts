@@ -3,9 +3,9 @@
  * the record's IP, header list, hostname, then the Thrift bytes (split or size_violation rows).
  * Runs on the main thread or in the serializer pool; both give the same bytes.
  */
-import { forwardedFor } from '../http/client-ip';
-import { rewriteCookieHeader } from '../http/cookies';
-import { canonicalHeaderName } from '../http/header-names';
+import { forwardedFor } from './client-ip';
+import { rewriteCookieHeader } from './cookie-header';
+import { canonicalHeaderName } from './header-names';
 import type { Processor } from './bad-row';
 import { COLLECTOR_PAYLOAD_SCHEMA, type CollectorPayload } from './collector-payload';
 import { type Serialized, serializeWithSplit, type SplitLimits } from './split-batch';

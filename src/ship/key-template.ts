@@ -3,9 +3,7 @@
  * {seq} {ext}. The time is the UTC hour of the segment's first event, so keys are deterministic:
  * shipping a segment again overwrites the same objects.
  */
-
-export const DEFAULT_KEY_TEMPLATE = '{prefix}/{yyyy}/{MM}/{dd}/{HH}/{instance}-{seq}.{ext}';
-const PLACEHOLDER = /\{(prefix|yyyy|MM|dd|HH|instance|seq|ext)\}/g;
+import { PLACEHOLDER } from '../config/key-template';
 
 export interface KeyParts {
   prefix: string;
@@ -13,13 +11,6 @@ export interface KeyParts {
   seq: number;
   firstEventMs: number;
   ext: string;
-}
-
-export function validateKeyTemplate(template: string): string | null {
-  const rest = template.replace(PLACEHOLDER, '');
-  if (/[{}]/.test(rest)) return 'unknown placeholder (use {prefix} {yyyy} {MM} {dd} {HH} {instance} {seq} {ext})';
-  for (const needed of ['{instance}', '{seq}', '{ext}']) if (!template.includes(needed)) return `must contain ${needed} so keys stay unique`;
-  return null;
 }
 
 const two = (n: number): string => String(n).padStart(2, '0');

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { ERROR_CODES, SluiceError } from '../config/errors';
 import type { LocalFile } from './segment-files';
 
 export interface S3Settings {
@@ -91,7 +92,11 @@ export function multipartEtag(file: LocalFile, partSize: number): string {
   return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
 }
 
-export class UploadVerificationError extends Error {}
+export class UploadVerificationError extends SluiceError {
+  constructor(message: string) {
+    super(ERROR_CODES.uploadVerify, message);
+  }
+}
 
 /** One verified upload attempt of `file` to `key`. */
 export async function uploadFile(client: S3Client, s: S3Settings, key: string, file: LocalFile, contentType: string): Promise<void> {

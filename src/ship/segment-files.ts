@@ -70,7 +70,7 @@ export class HashingFile {
 
   /**
    * Not synced: these are scratch files, uploaded and deleted within seconds (the WAL keeps the
-   * segment until S3 confirms it). A sync wrote each segment's 20-30 MB of LZO to the WAL's disk,
+   * segment until S3 confirms it). A sync wrote each segment's LZO to the WAL's disk,
    * and the WAL's own fdatasyncs (the acknowledgements) queued behind it.
    */
   close(): LocalFile {

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { SealedSegment } from '../wal/recovery';
 import type { WriteAheadLog } from '../wal/write-ahead-log';
-import type { SegmentRef } from './shipper';
+import type { SegmentRef } from './ship-plan';
 
 export interface SegmentSource {
   /** Calls `listener` for every sealed segment not yet released, now and as they seal. */

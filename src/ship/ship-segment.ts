@@ -10,7 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { objectKey } from './key-template';
 import { readLocalFile, uploadFile, withRetries } from './s3-target';
 import { buildSegmentOutputs, type FilePlacer, type LocalFile } from './segment-files';
-import type { SegmentRef, ShipPlan } from './shipper';
+import type { SegmentRef, ShipPlan } from './ship-plan';
 
 export interface ShippedInfo {
   instanceId: string;

@@ -3,13 +3,15 @@
  * recovered at start, then each one as it seals), and releases a segment from the WAL once the
  * worker confirms its objects. Knows the shipping lag: the age of the oldest unshipped event.
  */
+import { testHooks } from '../config/test-hooks';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { SegmentSource } from './segment-source';
 import type { FromShipper, ShipperWorkerData, ToShipper } from './shipper-worker';
-import { segmentId, type SegmentRef, type ShipperStats } from './shipper';
+import { type ShipperStats } from './shipper';
+import { segmentId, type SegmentRef } from './ship-plan';
 
 export interface ShipperLog {
   info(o: object, m: string): void;
@@ -96,7 +98,7 @@ export class ShipperThread {
         break;
       case 'shipped':
         // Fault injection for tests: die between the confirmed upload and the WAL release.
-        if (process.env['SLUICE_FAULT_KILL_AFTER_SHIP'] === '1') process.kill(process.pid, 'SIGKILL');
+        if (testHooks.killAfterShip) process.kill(process.pid, 'SIGKILL');
         this.pending.delete(segmentId(m));
         this.source.release(m.instanceId, m.seq, this.archiveDir);
         this.log.info({ instance: m.instanceId, seq: m.seq, keys: m.keys, records: m.records, bytes: m.bytes, ms: m.ms }, 'segment shipped');

@@ -12,7 +12,8 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 import { Outbox } from './outbox';
 import { connectS3 } from './s3-connection';
 import { ensureBucket } from './s3-target';
-import { Shipper, type SegmentRef, type ShipPlan } from './shipper';
+import { Shipper } from './shipper';
+import { type SegmentRef, type ShipPlan } from './ship-plan';
 
 export interface ShipperWorkerData extends ShipPlan {
   /** Bytes reserved per outbox slot (slotBytes of wal.segmentBytes). */

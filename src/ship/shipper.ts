@@ -7,35 +7,10 @@
 import { strict as assert } from 'node:assert';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Outbox } from './outbox';
-import type { RetryPolicy, S3Settings } from './s3-target';
-import type { ShipFormat } from './segment-files';
+import { segmentId, type SegmentRef, type ShipPlan } from './ship-plan';
 import { shipSegment, type ShippedInfo } from './ship-segment';
 
 export type { ShippedInfo } from './ship-segment';
-
-export interface SegmentRef {
-  /** The WAL (shard) it belongs to: part of its keys. */
-  instanceId: string;
-  seq: number;
-  path: string;
-  /** First event's append time (ms): the key's hour and the lag. */
-  firstMs: number;
-}
-
-/** What and where to ship: plain data, so it can cross into the shipper thread. */
-export interface ShipPlan {
-  s3: S3Settings;
-  format: ShipFormat;
-  keyTemplate: string;
-  prefix: string;
-  badPrefix: string;
-  /** Where segment files are built before upload. */
-  outDir: string;
-  /** Bytes of the buffer a segment is read through (SegmentFileReader). */
-  readChunkBytes: number;
-  concurrency: number;
-  retry: RetryPolicy;
-}
 
 export interface ShipperOptions extends ShipPlan {
   client: S3Client;
@@ -53,11 +28,6 @@ export interface ShipperStats {
   failedRounds: number;
   bytes: number;
   lastError: string | null;
-}
-
-/** A segment's identity across shards. */
-export function segmentId(seg: { instanceId: string; seq: number }): string {
-  return `${seg.instanceId}/${seg.seq}`;
 }
 
 function before(a: SegmentRef, b: SegmentRef): boolean {

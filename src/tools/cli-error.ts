@@ -1,7 +1,8 @@
 /** An error a tool reports as one clear line and a non-zero exit code. */
-export class CliError extends Error {
+import { ERROR_CODES, SluiceError } from '../config/errors';
+
+export class CliError extends SluiceError {
   constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'CliError';
+    super(ERROR_CODES.tool, message);
   }
 }

@@ -11,7 +11,7 @@ import { loadConfig } from '../config/load';
 import { objectKey } from '../ship/key-template';
 import { Outbox } from '../ship/outbox';
 import { shipSegment } from '../ship/ship-segment';
-import type { ShipPlan } from '../ship/shipper';
+import type { ShipPlan } from '../ship/ship-plan';
 import { s3Settings } from '../ship/start-shipper';
 import { eventSpan, recoverWal } from '../wal/recovery';
 import { FrameKind } from '../wal/segment-format';

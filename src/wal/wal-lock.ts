@@ -10,6 +10,7 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { flockSync } from 'fs-ext';
+import { ERROR_CODES, SluiceError } from '../config/errors';
 import { LOCK_FILE } from './wal-files';
 
 /** Who holds a WAL directory, as written into the lock file by its holder. */
@@ -21,11 +22,9 @@ export interface LockHolder {
   sinceIso: string;
 }
 
-export class WalLockedError extends Error {
-  readonly code = 'SLUICE_E_WAL_LOCKED';
-  override readonly name = 'WalLockedError';
+export class WalLockedError extends SluiceError {
   constructor(readonly dir: string, readonly holder: LockHolder | null) {
-    super(`${dir} is in use by ${holder === null ? 'another process' : `${holder.role} pid ${holder.pid} on ${holder.host} since ${holder.sinceIso}`}; stop it first or use another wal.dir (SLUICE_WAL_DIR)`);
+    super(ERROR_CODES.walLocked, `${dir} is in use by ${holder === null ? 'another process' : `${holder.role} pid ${holder.pid} on ${holder.host} since ${holder.sinceIso}`}; stop it first or use another wal.dir (SLUICE_WAL_DIR)`);
   }
 }
 

@@ -6,11 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ERROR_CODES, SluiceError } from '../config/errors';
 import { STATE_FILE, STATE_TMP_FILE } from './wal-files';
 
 /** wal.state cannot be read: the operator must look at it before the WAL is used. */
-export class WalStateError extends Error {
-  readonly code = 'SLUICE_E_WAL_STATE';
+export class WalStateError extends SluiceError {
+  constructor(message: string) {
+    super(ERROR_CODES.walState, message);
+  }
 }
 
 export interface WalState {
@@ -59,4 +62,30 @@ export function writeWalState(dir: string, state: WalState): void {
 
 export function newInstanceId(): string {
   return randomUUID();
+}
+
+/** Sequence numbers reserved per state-file write. */
+const SEQ_RESERVATION = 1024;
+
+/**
+ * Hands out segment sequence numbers, reserving them in blocks: the state file (two syncs) is
+ * written once per SEQ_RESERVATION segments, not for every one. A restart skips what was left
+ * unused, so a number is never used twice.
+ */
+export class SequenceReservation {
+  /** Numbers below this one are recorded as used in the state file. */
+  private reserved: number;
+
+  constructor(private readonly dir: string, private readonly instanceId: string, private next: number) {
+    this.reserved = next;
+  }
+
+  claim(): number {
+    const seq = this.next++;
+    if (this.next > this.reserved) {
+      this.reserved = this.next + SEQ_RESERVATION;
+      writeWalState(this.dir, { instanceId: this.instanceId, nextSeq: this.reserved });
+    }
+    return seq;
+  }
 }

@@ -6,73 +6,34 @@
  * end answers 503 and /health says why. It accepts again by itself once the condition clears.
  */
 import { strict as assert } from 'node:assert';
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statfs } from 'node:fs';
+import { closeSync, openSync, rmSync, statfs } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { basename, join } from 'node:path';
-import type { Durability } from '../config/types';
-import { type CommitPacing, GroupCommit, type LoopSync, type SyncListener } from './group-commit';
-import { Preallocator, type Spare, spareFillPace } from './preallocator';
+import { GroupCommit } from './group-commit';
+import { refusalReason } from './admission';
+import { Preallocator, type Spare } from './preallocator';
+import { RollPolicy } from './roll-policy';
+import { retireSegmentFile } from './segment-release';
+import { spareFillPace } from './spare-pacing';
 import type { CommitWaiter, RecordSink } from './record-sink';
-import { type EventTimeOf, recoverWal, type RecoveryLog, type RecoveryReport, type SealedSegment } from './recovery';
+import { recoverWal, type RecoveryReport, type SealedSegment } from './recovery';
 import { FrameKind, type SegmentHeader } from './segment-format';
 import { SegmentWriter } from './segment-writer';
-import { writeWalState } from './wal-state';
+import { SequenceReservation } from './wal-state';
+import type { WalCounters, WalOptions } from './wal-options';
 
-export interface WalOptions {
-  dir: string;
-  durability: Durability;
-  segmentBytes: number;
-  maxSegmentAgeMs: number;
-  maxPendingRecords: number;
-  maxUnshippedBytes: number;
-  minFreeBytes: number;
-  maxSyncLatencyMs: number;
-  /** Spare segment files kept ready for the next rolls (written at start), at least 1. */
-  spareSegments: number;
-  /** Shipped segment files kept as spares at most (reused in place with their mapping). */
-  recycleSegments: number;
-  /** Commit delay of small groups (see GroupCommit); none when absent. */
-  commitPacing?: CommitPacing;
-  /** Small groups synced on the event loop (see GroupCommit); none when absent. */
-  loopSync?: LoopSync;
-  /** Fault injection (tests): delay before each sync, read at every sync. */
-  syncDelayMs?: () => number;
-  log: RecoveryLog;
-  /** Hears of appends and syncs (metrics). */
-  observer?: WalObserver;
-  /** Event time of a record, to date segments recovered after a crash. */
-  eventTimeOf?: EventTimeOf;
-}
-
-export interface WalObserver {
-  /** One submit appended `good` and `bad` records of `bytes` in total, taking `us` microseconds. */
-  appended(good: number, bad: number, bytes: number, us: number): void;
-  synced: SyncListener;
-}
-
-/** Counters of the WAL's life in this process. */
-export interface WalCounters {
-  segmentsSealed: number;
-  segmentsReleased: number;
-  /** Released segments whose file became a spare instead of being deleted. */
-  segmentsRecycled: number;
-  refusedSubmits: number;
-}
+export type { WalCounters, WalObserver, WalOptions } from './wal-options';
 
 const CHECK_MS = 250;
-/** Sequence numbers reserved per state-file write. */
-const SEQ_RESERVATION = 1024;
 
 export class WriteAheadLog implements RecordSink {
   readonly name = 'wal';
   readonly instanceId: string;
   readonly recovery: RecoveryReport;
-  private nextSeq: number;
-  /** Sequence numbers below this one are recorded as used in the state file. */
-  private reservedSeq: number;
+  private readonly sequence: SequenceReservation;
   private active: SegmentWriter;
   private readonly sealed: SealedSegment[];
   private readonly commit: GroupCommit;
+  private readonly rolls: RollPolicy;
   private readonly prealloc: Preallocator;
   private readonly dirFd: number;
   private readonly timer: NodeJS.Timeout;
@@ -96,10 +57,10 @@ export class WriteAheadLog implements RecordSink {
   private constructor(private readonly opts: WalOptions, report: RecoveryReport) {
     this.recovery = report;
     this.instanceId = report.instanceId;
-    this.nextSeq = report.nextSeq;
-    this.reservedSeq = report.nextSeq;
+    this.sequence = new SequenceReservation(opts.dir, report.instanceId, report.nextSeq);
     this.sealed = [...report.sealed];
     this.dirFd = openSync(opts.dir, 'r');
+    this.rolls = new RollPolicy(opts.segmentBytes, opts.maxSegmentAgeMs);
     this.commit = new GroupCommit(this.dirFd, (err) => {
       if (this.failure !== null) return;
       this.failure = err;
@@ -127,14 +88,7 @@ export class WriteAheadLog implements RecordSink {
 
   /** The next segment's header: a spare claims it when its preparation starts. */
   private claimSegment(): SegmentHeader {
-    const seq = this.nextSeq++;
-    if (this.nextSeq > this.reservedSeq) {
-      // Sequence numbers are reserved in blocks: the state (two syncs on this thread) is written
-      // once per SEQ_RESERVATION segments, not for every one. A restart skips what was left unused.
-      this.reservedSeq = this.nextSeq + SEQ_RESERVATION;
-      writeWalState(this.opts.dir, { instanceId: this.instanceId, nextSeq: this.reservedSeq });
-    }
-    return { instanceId: this.instanceId, seq, createdMs: Date.now(), capacity: this.opts.segmentBytes };
+    return { instanceId: this.instanceId, seq: this.sequence.claim(), createdMs: Date.now(), capacity: this.opts.segmentBytes };
   }
 
   /** Starts writing into a ready spare: already named and synced, so nothing is renamed here. */
@@ -164,13 +118,8 @@ export class WriteAheadLog implements RecordSink {
     const map = this.sealedMaps.get(seq) ?? null;
     this.sealedMaps.delete(seq);
     this.counters.segmentsReleased++;
-    if (archiveDir === null) {
-      if (map !== null && !this.closing && this.prealloc.recycle(s!.path, map, seq)) this.counters.segmentsRecycled++;
-      else rmSync(s!.path, { force: true });
-    } else {
-      mkdirSync(archiveDir, { recursive: true });
-      renameSync(s!.path, join(archiveDir, basename(s!.path)));
-    }
+    if (archiveDir === null && map !== null && !this.closing && this.prealloc.recycle(s!.path, map, seq)) this.counters.segmentsRecycled++;
+    else retireSegmentFile(s!.path, archiveDir);
     this.commit.touchDir();
   }
 
@@ -204,20 +153,17 @@ export class WriteAheadLog implements RecordSink {
     return n;
   }
 
-  /** Null while records are accepted, else why not. */
+  /** Null while records are accepted, else why not (admission.ts). */
   refusal(): string | null {
-    if (this.failure !== null) return `WAL sync failed: ${this.failure.message}`;
-    if (this.closing) return 'WAL closing';
-    const spareError = this.prealloc.error;
-    if (!this.prealloc.available && spareError !== null) return `cannot preallocate the next segment: ${(spareError as NodeJS.ErrnoException).code ?? spareError.message}`;
-    if (this.freeBytes < this.opts.minFreeBytes) return `free disk ${this.freeBytes} bytes is below the floor of ${this.opts.minFreeBytes}`;
-    const unshipped = this.unshippedBytes();
-    if (unshipped > this.opts.maxUnshippedBytes) return `unshipped WAL bytes ${unshipped} exceed the cap of ${this.opts.maxUnshippedBytes}`;
-    const running = this.commit.runningMs();
-    if (running > this.opts.maxSyncLatencyMs) return `a WAL sync has been running for ${Math.round(running)} ms (bound ${this.opts.maxSyncLatencyMs} ms)`;
-    const last = this.commit.stats.lastSyncMs;
-    if (last > this.opts.maxSyncLatencyMs) return `the last WAL sync took ${Math.round(last)} ms (bound ${this.opts.maxSyncLatencyMs} ms)`;
-    return null;
+    return refusalReason({
+      syncFailure: this.failure,
+      closing: this.closing,
+      spareFailure: this.prealloc.available ? null : this.prealloc.error,
+      freeDiskBytes: this.freeBytes,
+      unshippedBytes: this.unshippedBytes(),
+      runningSyncMs: this.commit.runningMs(),
+      lastSyncMs: this.commit.stats.lastSyncMs,
+    }, this.opts);
   }
 
   healthy(): boolean {
@@ -234,7 +180,7 @@ export class WriteAheadLog implements RecordSink {
     let bytes = 0;
     for (const r of good) bytes += r.length;
     for (const r of bad) bytes += r.length;
-    if (!this.active.fits(bytes + n * 9) && !this.roll()) {
+    if (this.rolls.dueBySize(this.active, bytes, n) && !this.roll()) {
       this.counters.refusedSubmits++;
       return false;
     }
@@ -263,7 +209,7 @@ export class WriteAheadLog implements RecordSink {
     // The next spare is written only once the roll's sync is done. That sync makes the sealed
     // segment's truncation durable, which commits the file system journal, and (ext4 data=ordered)
     // a journal commit first writes out the data of newly allocated blocks: a spare being written
-    // meanwhile held the sync (and the acks behind it) for up to 40 ms.
+    // meanwhile held the sync (and the acks behind it).
     this.rollSyncing = true;
     void this.commit.flush().finally(() => {
       this.rollSyncing = false;
@@ -279,13 +225,6 @@ export class WriteAheadLog implements RecordSink {
   private ensureSpare(): void {
     if (this.rollSyncing || this.closing) return;
     this.prealloc.ensure(this.sealedMaps.size > 0);
-  }
-
-  /** How far the open segment is to its roll, 0..1 and beyond: the larger of its fill and its age. */
-  private openProgress(now: number): number {
-    const seg = this.active;
-    const age = seg.records > 0 ? (now - this.activeFirstMono) / this.opts.maxSegmentAgeMs : 0;
-    return Math.max(seg.size / this.opts.segmentBytes, age);
   }
 
   /** Seals a segment: once its footer is synced it joins the sealed list and the listeners hear of it. */
@@ -308,7 +247,7 @@ export class WriteAheadLog implements RecordSink {
   private check(): void {
     if (this.closing) return;
     const now = performance.now();
-    if (this.active.records > 0 && now - this.activeFirstMono >= this.opts.maxSegmentAgeMs) this.roll();
+    if (this.rolls.dueByAge(this.active, this.activeFirstMono, now)) this.roll();
     this.paceSpares(now);
     this.ensureSpare();
     statfs(this.opts.dir, (err, s) => {
@@ -326,7 +265,7 @@ export class WriteAheadLog implements RecordSink {
     this.prealloc.setPace(spareFillPace({
       appendBytesPerSecond: rate,
       spareReady: this.prealloc.available,
-      openSegmentProgress: this.openProgress(now),
+      openSegmentProgress: this.rolls.progress(this.active, this.activeFirstMono, now),
     }));
   }
 

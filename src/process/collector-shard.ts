@@ -3,6 +3,8 @@
  * process. The main process runs one when wal.shards is 1; with more, each HTTP worker
  * (http-worker.ts) runs one; node:cluster shares the public port between the workers.
  */
+import { ERROR_CODES, SluiceError } from '../config/errors';
+import { testHooks } from '../config/test-hooks';
 import type { SluiceConfig } from '../config/types';
 import { logger } from '../ops/logger';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
@@ -14,8 +16,8 @@ import { InlineSerializer, PoolSerializer, type RecordSerializer } from '../payl
 import { recordTimeMs } from '../payload/record-time';
 import { WalStateError } from '../wal/wal-state';
 import { WriteAheadLog } from '../wal/write-ahead-log';
-import { CollectorServer } from './collector-server';
-import { CollectorService, type HealthSource } from './collector-service';
+import { CollectorServer } from '../http/collector-server';
+import { CollectorService, type HealthSource } from '../http/collector-service';
 
 export interface ShardOptions {
   config: SluiceConfig;
@@ -27,7 +29,11 @@ export interface ShardOptions {
 }
 
 /** A WAL directory that cannot be used: a start-up error for the operator, not a stack trace. */
-export class WalOpenError extends Error {}
+export class WalOpenError extends SluiceError {
+  constructor(message: string) {
+    super(ERROR_CODES.start, message);
+  }
+}
 
 export class CollectorShard {
   readonly wal: WriteAheadLog;
@@ -39,12 +45,11 @@ export class CollectorShard {
   constructor(o: ShardOptions) {
     const { config } = o;
     const w = config.wal;
-    const syncDelay = Number(process.env['SLUICE_FAULT_SYNC_DELAY_MS'] ?? '0');
     try {
       this.wal = WriteAheadLog.open({
         dir: o.walDir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: o.rollAgeMs,
         maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
-        maxSyncLatencyMs: w.maxSyncLatency, commitPacing: { delayMs: w.commitDelay, group: w.commitGroup }, loopSync: { group: w.loopSyncGroup, belowMs: w.loopSyncBelow }, spareSegments: w.spareSegments, recycleSegments: w.recycleSegments, syncDelayMs: () => syncDelay, log: logger, observer: this.walMetrics, eventTimeOf: recordTimeMs,
+        maxSyncLatencyMs: w.maxSyncLatency, commitPacing: { delayMs: w.commitDelay, group: w.commitGroup }, loopSync: { group: w.loopSyncGroup, belowMs: w.loopSyncBelow }, spareSegments: w.spareSegments, recycleSegments: w.recycleSegments, syncDelayMs: () => testHooks.syncDelayMs, log: logger, observer: this.walMetrics, eventTimeOf: recordTimeMs,
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;

@@ -7,14 +7,15 @@
  * answers for the whole.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { retireSegmentFile } from '../wal/segment-release';
+import { ERROR_CODES, SluiceError } from '../config/errors';
 import type { SluiceConfig } from '../config/types';
 import type { HealthCheck } from '../ops/lifecycle';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
 import type { SegmentSource } from '../ship/segment-source';
 import { shardDir } from '../wal/wal-files';
-import { segmentId, type SegmentRef } from '../ship/shipper';
+import { segmentId, type SegmentRef } from '../ship/ship-plan';
 import type { FromHttpWorker, HttpWorkerData, ShardState, ToHttpWorker } from './http-worker';
 import type { ShardSet } from './shard-set';
 
@@ -22,7 +23,11 @@ const HEALTH_PUSH_MS = 250;
 const SNAPSHOT_TIMEOUT_MS = 2000;
 
 /** A start-up failure the operator can fix (port taken, WAL directory unusable). */
-export class WorkerStartError extends Error {}
+export class WorkerStartError extends SluiceError {
+  constructor(message: string) {
+    super(ERROR_CODES.workerStart, message);
+  }
+}
 
 interface WorkerEntry {
   worker: Worker;
@@ -62,11 +67,7 @@ export class HttpWorkers implements ShardSet {
           return;
         }
         // After the shard closed (segments shipped during the drain): the file is all that is left.
-        if (archiveDir === null) rmSync(path, { force: true });
-        else {
-          mkdirSync(archiveDir, { recursive: true });
-          renameSync(path, join(archiveDir, basename(path)));
-        }
+        retireSegmentFile(path, archiveDir);
       },
       openAgeMs: () => Math.max(0, ...this.workers.map((t) => t.state.openAgeMs)),
     };

@@ -13,8 +13,8 @@ import { loopCheck, unhealthyReason, type HealthCheck } from '../ops/lifecycle';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
 import { LoopDelayMonitor } from '../ops/process-metrics';
 import { segmentRef } from '../ship/segment-source';
-import type { SegmentRef } from '../ship/shipper';
-import type { HealthSource } from './collector-service';
+import type { SegmentRef } from '../ship/ship-plan';
+import type { HealthSource } from '../http/collector-service';
 import { CollectorShard, WalOpenError } from './collector-shard';
 
 export interface HttpWorkerData {
