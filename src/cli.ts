@@ -2,6 +2,7 @@
 /** `sluice <command>`: the collector and the operator tools. */
 import { operatorLine } from './config/errors';
 import { ConfigError } from './config/load';
+import { versionLine } from './ops/version';
 import { runServer } from './server';
 import { CliError } from './tools/cli-error';
 import { runConsolidate } from './tools/consolidate';
@@ -16,7 +17,7 @@ Commands:
   consolidate  merge an hour's .lzo files of every instance into one splittable LZO
   inspect    decode a WAL segment, .lzo or .gz file to JSON lines; --verify checks it
 
-Run sluice <command> --help for a command's options.`;
+Run sluice <command> --help for a command's options; sluice --version for the version.`;
 
 // A reader that goes away (`sluice inspect f | head`) ends the output, not the command: replay
 // and consolidate finish their uploads, inspect its checks, with the same exit code.
@@ -41,6 +42,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return runInspect(rest, out);
     case 'consolidate':
       return runConsolidate(rest, out);
+    case '--version':
+    case '-V':
+      out(versionLine());
+      return 0;
     case undefined:
     case '--help':
     case '-h':

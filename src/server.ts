@@ -5,6 +5,7 @@
 import { codeOf, operatorLine, StartError } from './config/errors';
 import { ConfigError, loadConfig } from './config/load';
 import { logger } from './ops/logger';
+import { versionLine } from './ops/version';
 import { runCollector } from './process/collector-process';
 
 const USAGE = `Usage: node dist/server [--config FILE]
@@ -17,6 +18,7 @@ Options:
                   sections wal, ship, s3, admin beside it)
   --check         validate the configuration, print the keys without effect and the
                   effective settings as JSON, and exit (0 when valid, 2 naming the bad key)
+  --version       print the version, the commit it was built from and the Node version
   --help          show this help
 
 Environment overrides: SLUICE_PORT (8080), SLUICE_ADMIN_PORT (9090), SLUICE_WAL_DIR (./data/wal),
@@ -26,12 +28,13 @@ SLUICE_LOG_LEVEL (info). Every setting: docs/configuration.md.`;
 
 export interface ServerArgs { configFile: string | null; check: boolean }
 
-export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' {
+export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' | 'version' {
   let configFile: string | null = null;
   let check = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') return 'help';
+    if (a === '--version' || a === '-V') return 'version';
     if (a === '--check') {
       check = true;
       continue;
@@ -53,6 +56,10 @@ export async function runServer(argv: readonly string[]): Promise<void> {
   const args = parseServerArgs(argv);
   if (args === 'help') {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (args === 'version') {
+    process.stdout.write(`${versionLine()}\n`);
     return;
   }
   const { config, notes } = await loadConfig(args.configFile);

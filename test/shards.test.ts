@@ -58,7 +58,7 @@ t.test('two HTTP threads, two WAL shards, one shipper', async (t) => {
   const sample = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"=]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(m)?.[1]);
   t.equal(sample('sluice_http_requests_total{endpoint="pixel",method="GET",status="200"}') + sample('sluice_http_requests_total{endpoint="tp2",method="POST",status="200"}'), 800, 'the admin port adds up both shards');
   t.equal(sample('sluice_wal_records_appended_total{kind="good"}'), 800, 'records of both shards');
-  t.match(m, /sluice_build_info\{version="[^"]+",instance="[0-9a-f-]{36},[0-9a-f-]{36}",shards="2"\} 1/, 'two WAL instance ids');
+  t.match(m, /sluice_build_info\{version="[^"]+",commit="[^"]+",wal_instance="[0-9a-f-]{36},[0-9a-f-]{36}",shards="2"\} 1/, "two WAL instance ids");
   t.equal((await request(s.port, { path: '/health' })).status, 200, 'healthy');
 
   const counts = await waitFor('every event in S3', async () => {

@@ -3,6 +3,7 @@
  * environment override and meaning. `node scripts/gen-config-doc.js` writes it; a test fails
  * when the committed file and the schema disagree.
  */
+import { minSegmentBytes } from './load';
 import { SCHEMA, type Leaf, type Node, type Section } from './schema';
 
 type Unit = readonly [factor: number, one: string, many: string];
@@ -59,6 +60,14 @@ function envOf(leaf: Leaf): string {
   return 'env' in leaf && leaf.env !== undefined ? code(leaf.env) : '';
 }
 
+/** Bounds that other settings impose beyond a key's own range (the validator's cross-checks). */
+function crossBound(key: string): string {
+  if (key !== 'wal.segmentBytes') return '';
+  const c = SCHEMA.fields.collector.fields.networking.fields;
+  const least = minSegmentBytes(c.dropPayloadSize.default, SCHEMA.fields.wal.fields.maxRecordBytes.default);
+  return ` At least ${withUnit(least, UNITS_B)} (${least} bytes) with the default networking.dropPayloadSize and wal.maxRecordBytes: twice what one request can produce.`;
+}
+
 function renderSection(path: string, sec: Section, out: string[], depth: number): void {
   const leaves: Array<[string, Leaf]> = [];
   const subs: Array<[string, Section]> = [];
@@ -69,7 +78,7 @@ function renderSection(path: string, sec: Section, out: string[], depth: number)
   if (leaves.length > 0) {
     out.push('| Key | Type | Default | Environment | Meaning |', '|---|---|---|---|---|');
     for (const [k, leaf] of leaves) {
-      out.push(`| ${code(`${path}.${k}`)} | ${cell(typeOf(leaf))} | ${cell(defaultOf(leaf))} | ${envOf(leaf)} | ${cell(leaf.doc)} |`);
+      out.push(`| ${code(`${path}.${k}`)} | ${cell(typeOf(leaf))} | ${cell(defaultOf(leaf))} | ${envOf(leaf)} | ${cell(leaf.doc + crossBound(`${path}.${k}`))} |`);
     }
     out.push('');
   }

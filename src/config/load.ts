@@ -196,14 +196,23 @@ function isBareNumber(value: unknown): boolean {
 /** A group with a quantifier inside, itself quantified: (a+)+, (a*)*, (?:ab+){2,}, (a|b*)+. */
 const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
 
+/**
+ * The smallest wal.segmentBytes the other settings allow: a segment must hold twice what one
+ * request can produce (its records, split or as a bad row, and their framing), so a roll always
+ * makes room. docs/configuration.md states it for the defaults.
+ */
+export function minSegmentBytes(dropPayloadSize: number, maxRecordBytes: number): number {
+  return (Math.max(dropPayloadSize, maxRecordBytes) * 2 + 64 * 1024) * 2;
+}
+
 function crossChecks(c: SluiceConfig): void {
   const n = c.collector.networking;
   if (n.dropPayloadSize < n.maxPayloadSize) {
     throw new ConfigError('collector.networking.dropPayloadSize', `must be at least maxPayloadSize (${n.maxPayloadSize})`);
   }
-  const largestRequest = Math.max(n.dropPayloadSize, c.wal.maxRecordBytes) * 2 + 64 * 1024;
-  if (c.wal.segmentBytes < largestRequest * 2) {
-    throw new ConfigError('wal.segmentBytes', `must be at least ${largestRequest * 2} bytes: twice what one request can produce (from dropPayloadSize and maxRecordBytes)`);
+  const least = minSegmentBytes(n.dropPayloadSize, c.wal.maxRecordBytes);
+  if (c.wal.segmentBytes < least) {
+    throw new ConfigError('wal.segmentBytes', `must be at least ${least} bytes: twice what one request can produce (from dropPayloadSize and maxRecordBytes)`);
   }
   const keyProblem = validateKeyTemplate(c.ship.keyTemplate);
   if (keyProblem !== null) throw new ConfigError('ship.keyTemplate', keyProblem);

@@ -9,7 +9,7 @@ import { mergeShards, type ShardSnapshot } from './metrics-snapshot';
 import type { ProcessMetrics } from './process-metrics';
 import { PrometheusText } from './prometheus-text';
 import { ENDPOINTS } from './endpoints';
-import { VERSION } from './version';
+import { COMMIT, VERSION } from './version';
 import { WindowedHistogram } from './windowed-histogram';
 
 export interface StatusSnapshot {
@@ -62,7 +62,8 @@ export class CollectorMetrics {
     const r = m.requests;
     const w = m.wal;
     const out = new PrometheusText();
-    out.family('sluice_build_info', 'gauge', 'Version, WAL instance ids and HTTP threads (shards) of this collector.').sample('sluice_build_info', 1, { version: VERSION, instance: w.instanceId, shards: String(shards.length) });
+    // wal_instance, not instance: Prometheus sets `instance` on every scraped series itself.
+    out.family('sluice_build_info', 'gauge', 'Version, commit, WAL instance ids and HTTP workers (shards) of this collector.').sample('sluice_build_info', 1, { version: VERSION, commit: COMMIT, wal_instance: w.instanceId, shards: String(shards.length) });
     const checks = lifecycle.checks();
     out.family('sluice_healthy', 'gauge', 'Health checks: 1 when passing. check="all" is what /health answers.');
     out.sample('sluice_healthy', checks.every((c) => c.ok) ? 1 : 0, { check: 'all' });

@@ -208,11 +208,11 @@ export class Preallocator {
 
   private fillWorker(): Worker {
     if (this.worker !== null) return this.worker;
-    // The worker file beside this module, loaded the way this module was: compiled JavaScript
-    // with no inherited flags, or (this module run from its TypeScript source) with the loader.
+    // The compiled worker beside this module. Run from the TypeScript sources (the unit tests), the
+    // build's copy: a worker thread would otherwise boot a TypeScript loader before its first spare.
     const data: SpareWorkerData = { pace: this.paceBuffer };
-    const ext = extname(__filename);
-    const worker = new Worker(join(__dirname, `spare-worker${ext}`), { execArgv: ext === '.js' ? [] : process.execArgv, workerData: data });
+    const file = extname(__filename) === '.js' ? join(__dirname, 'spare-worker.js') : join(__dirname, '..', '..', 'dist', 'wal', 'spare-worker.js');
+    const worker = new Worker(file, { execArgv: [], workerData: data });
     worker.on('message', (m: FillResult) => this.filled(m));
     worker.on('error', (e) => {
       this.lastError = e;
