@@ -1,8 +1,8 @@
 // Shipper (src/ship/shipper.ts) against real S3 over HTTP: s3rver, and a closed port for an S3 that
 // refuses. Planning (oldest first), retries in rounds, and the idle signal a drain relies on.
 import { readdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import t from 'tap';
+import { freePort } from './helpers/ports';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Shipper, type ShippedInfo } from '../src/ship/shipper';
 import { type SegmentRef, type ShipPlan } from '../src/ship/ship-plan';
@@ -28,15 +28,6 @@ async function sealedSegments(count: number, perSegment = 50): Promise<SegmentRe
   return refs;
 }
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function plan(endpoint: string, over: Partial<ShipPlan> = {}): ShipPlan {
   return {
@@ -59,7 +50,7 @@ const log = { info: (): void => undefined, warn: (): void => undefined };
 
 t.test('a segment waiting for its retry is not idle: the drain waits for it', async (t) => {
   const [seg] = await sealedSegments(1);
-  const endpoint = `http://127.0.0.1:${await closedPort()}`;
+  const endpoint = `http://127.0.0.1:${await freePort()}`;
   const shipped: ShippedInfo[] = [];
   const shipper = new Shipper({ ...withOutbox(plan(endpoint)), client: client(endpoint), log, onShipped: (i) => shipped.push(i) });
   t.teardown(() => shipper.stop());

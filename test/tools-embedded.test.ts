@@ -4,25 +4,16 @@
 // directory are one line on stderr.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { freePort } from './helpers/ports';
 import { STATE_FILE } from '../src/wal/wal-files';
 import { sluice } from './helpers/cli';
 import { request } from './helpers/http';
 import { waitFor } from './helpers/wait';
 import { ROOT, startServer } from './helpers/server';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Every file under `dir` whose name ends with `suffix`. */
 function findFiles(dir: string, suffix: string): string[] {
