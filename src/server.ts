@@ -70,7 +70,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
     return;
   }
   for (const note of notes) logger.info({ note }, 'config');
-  await runCollector(config);
+  await runCollector(config, args.configFile);
 }
 
 function main(): void {

@@ -152,7 +152,7 @@ export const SCHEMA = section('Sluice configuration', {
     serializerThreads: { kind: 'int', default: 1, min: 1, max: 64, doc: 'Worker threads of the serializer pool.' },
     serializerBatch: { kind: 'int', default: 64, min: 1, max: 4096, doc: 'Requests per batch handed to the pool at most (a batch also ends with the event-loop turn).' },
     serializerMaxQueuedJobs: { kind: 'int', default: 16_384, min: 1, max: 1_000_000, doc: 'Requests queued for or inside the pool at most; beyond it requests get 503.' },
-    shards: { kind: 'int', default: 1, min: 1, max: 64, env: 'SLUICE_WAL_SHARDS', doc: 'HTTP threads, each with its own WAL shard in wal.dir/shard-<n>, all on the public port (the kernel spreads connections); one shipper ships every shard. 1: the main thread serves HTTP and writes wal.dir itself. Set it to the cores the collector may use; changing it needs an empty WAL (sluice replay ships what is left).' },
+    shards: { kind: 'int', default: 1, min: 1, max: 64, env: 'SLUICE_WAL_SHARDS', doc: 'HTTP worker processes, each with its own WAL shard in wal.dir/shard-<n>, sharing the public port (node:cluster hands each connection to a worker in turn); one shipper ships every shard. 1: the main process serves HTTP and writes wal.dir itself. Set it to the cores the collector may use; changing it needs an empty WAL (sluice replay ships what is left).' },
     durability: { kind: 'enum', default: 'fsync', values: ['fsync', 'none'], env: 'SLUICE_DURABILITY', doc: 'fsync: answer only after the record is synced to disk. none: benchmarks only, acknowledged events can be lost.' },
   }),
   ship: section('Shipping sealed segments to S3', {

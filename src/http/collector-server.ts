@@ -47,9 +47,12 @@ export class CollectorServer implements ExchangeOwner {
   private readonly acks = new AckQueue<Exchange>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly observer: ExchangeObserver;
+  /** What requests are answered with; replaced on a reload (SIGHUP), in-flight requests keep their plan. */
+  private service: CollectorService;
 
   constructor(private readonly opts: CollectorServerOptions) {
     this.observer = opts.observer ?? NO_OBSERVER;
+    this.service = opts.service;
     const net = opts.config.networking;
     this.guard = new ConnectionGuard(net.maxConnections, this.observer);
     this.server = createServer({
@@ -91,6 +94,11 @@ export class CollectorServer implements ExchangeOwner {
         resolve((this.server.address() as AddressInfo).port);
       });
     });
+  }
+
+  /** Answers the next requests with `service` (a reloaded configuration's behaviour). */
+  replaceService(service: CollectorService): void {
+    this.service = service;
   }
 
   /** Stops accepting connections; open connections are still answered. */
@@ -170,7 +178,7 @@ export class CollectorServer implements ExchangeOwner {
       this.answerText(ex, 431, 'Request Header Fields Too Large', true);
       return;
     }
-    if (!this.opts.service.readsBody(method, path)) {
+    if (!this.service.readsBody(method, path)) {
       // A body on a route that takes none is read and dropped, so the connection stays usable.
       ureq.resume();
       this.process(ex);
@@ -208,7 +216,7 @@ export class CollectorServer implements ExchangeOwner {
   }
 
   private process(ex: Exchange): void {
-    const outcome = this.opts.service.handle(ex.req);
+    const outcome = this.service.handle(ex.req);
     if (outcome.job === null) {
       this.answer(ex, outcome.plan);
       return;

@@ -1,6 +1,6 @@
 /**
  * Every figure of a running collector in one place: the Prometheus exposition for /metrics and
- * the snapshot the status page draws. The shards' figures (one per HTTP thread and its WAL shard)
+ * the snapshot the status page draws. The shards' figures (one per HTTP worker and its WAL shard)
  * are merged; the shipper, health and process figures are the main thread's.
  */
 import type { ShipperThread } from '../ship/shipper-thread';
@@ -79,7 +79,7 @@ export class CollectorMetrics {
       .sample('sluice_http_connections_closed_at_cap_total', r.connections.refused, { reason: 'refused' });
     out.single('sluice_http_request_body_bytes_total', 'counter', 'Request body bytes received.', r.bodyBytes);
     out.single('sluice_http_acknowledged_total', 'counter', 'Requests whose records were stored and acknowledged (200, or 302 for redirects).', r.acknowledged);
-    const several = shards.length > 1 ? ' With several HTTP threads a quantile is the largest of the threads\'.' : '';
+    const several = shards.length > 1 ? ' With several HTTP workers a quantile is the largest of the workers\'.' : '';
     out.summary('sluice_ack_latency_seconds', `Request to acknowledgement for requests that store records (quantiles over the last minute; 1 is the maximum).${several}`, r.ackLatency, 1e6);
 
     out.family('sluice_wal_records_appended_total', 'counter', 'Records appended to the WAL: good (one per tracker request or split part) and bad rows.')

@@ -45,7 +45,12 @@ export class Lifecycle implements HealthSource {
   private inputs: HealthInputs | null = null;
   private shipper: ShipperThread | null = null;
 
-  constructor(private readonly bounds: HealthBounds) {}
+  constructor(private bounds: HealthBounds) {}
+
+  /** New thresholds (a reload). */
+  setBounds(bounds: HealthBounds): void {
+    this.bounds = bounds;
+  }
 
   /** What the checks read: the shards and the shipper (null when shipping is off). Once. */
   attach(inputs: HealthInputs, shipper: ShipperThread | null): void {

@@ -1,6 +1,6 @@
 /**
- * Plain-data snapshots of one shard's figures (an HTTP thread with its WAL shard), so they can
- * cross from HTTP threads to the main thread, and their merge: counts and sums add up; with
+ * Plain-data snapshots of one shard's figures (an HTTP worker with its WAL shard), so they can
+ * cross from HTTP workers to the main process, and their merge: counts and sums add up; with
  * several shards a quantile is the largest of the shards' (an upper bound, never an average).
  */
 import type { HistogramSnapshot } from './windowed-histogram';

@@ -7,7 +7,8 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { StartError } from '../config/errors';
+import { operatorLine, StartError } from '../config/errors';
+import { loadConfig } from '../config/load';
 import { testHooks } from '../config/test-hooks';
 import type { SluiceConfig } from '../config/types';
 import { AdminHostPolicy } from '../ops/admin-host';
@@ -23,12 +24,14 @@ import { PID_FILE, SEGMENT_NAME, SHARD_DIR_NAME } from '../wal/wal-files';
 import { WalLock, WalLockedError } from '../wal/wal-lock';
 import { CollectorShard, WalOpenError } from './collector-shard';
 import { HttpWorkers, WorkerStartError } from './http-workers';
+import { planReload, reloadedConfig } from './reload';
 import { LocalShards, type ShardSet } from './shard-set';
 
 /** Bound on the fatal path: workers close their sockets and seal their shards first, this long at most. */
 const FATAL_CLOSE_MS = 3000;
 
-export async function runCollector(config: SluiceConfig): Promise<void> {
+/** `configFile`: read again on SIGHUP (null: the defaults, nothing to reload). */
+export async function runCollector(config: SluiceConfig, configFile: string | null = null): Promise<void> {
   if (config.wal.durability === 'none') {
     logger.warn('DURABILITY NONE: events are acknowledged before they are on disk and can be lost; for benchmarks only');
   }
@@ -115,6 +118,23 @@ export async function runCollector(config: SluiceConfig): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+
+  // SIGHUP reloads what can change safely; a file that does not validate changes nothing.
+  let running = config;
+  let reloading = false;
+  process.on('SIGHUP', () => {
+    if (reloading || stopping) return;
+    reloading = true;
+    void loadConfig(configFile).then(({ config: next }) => {
+      const plan = planReload(running, next);
+      running = reloadedConfig(running, next);
+      set.reload(running.collector);
+      lifecycle.setBounds({ maxLagMs: running.ship.maxLag, maxEventLoopDelayMs: running.admin.maxEventLoopDelay });
+      logger.info({ file: configFile, applied: plan.applied, needRestart: plan.needRestart }, plan.applied.length + plan.needRestart.length === 0 ? 'reload: nothing changed' : 'reloaded');
+    }, (err: unknown) => {
+      logger.error({ file: configFile, err: operatorLine(err) }, 'reload refused: the running configuration is kept');
+    }).finally(() => { reloading = false; });
+  });
 }
 
 /**

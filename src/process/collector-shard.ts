@@ -5,7 +5,7 @@
  */
 import { ERROR_CODES, SluiceError } from '../config/errors';
 import { testHooks } from '../config/test-hooks';
-import type { SluiceConfig } from '../config/types';
+import type { CollectorConfig, SluiceConfig } from '../config/types';
 import { logger } from '../ops/logger';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
 import type { LoopDelayMonitor } from '../ops/process-metrics';
@@ -42,7 +42,10 @@ export class CollectorShard {
   private readonly serializer: RecordSerializer;
   private readonly server: CollectorServer;
 
+  private readonly health: HealthSource;
+
   constructor(o: ShardOptions) {
+    this.health = o.health;
     const { config } = o;
     const w = config.wal;
     try {
@@ -74,6 +77,11 @@ export class CollectorShard {
       onError: (err) => logger.error({ err }, 'request handler failed'),
       observer: this.requests,
     });
+  }
+
+  /** Takes the reloadable part of a new collector configuration (see reload.ts). */
+  reload(collector: CollectorConfig): void {
+    this.server.replaceService(new CollectorService(collector, this.health));
   }
 
   listen(host: string, port: number): Promise<number> {

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { WalLock } from '../wal/wal-lock';
-import type { SluiceConfig } from '../config/types';
+import type { CollectorConfig, SluiceConfig } from '../config/types';
 import { loopCheck, unhealthyReason, type HealthCheck } from '../ops/lifecycle';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
 import { LoopDelayMonitor } from '../ops/process-metrics';
@@ -30,6 +30,7 @@ export type ToHttpWorker =
   | { type: 'health'; reasons: string[] }
   | { type: 'release'; seq: number; archiveDir: string | null }
   | { type: 'snapshot'; id: number }
+  | { type: 'reload'; collector: CollectorConfig }
   | { type: 'stopListening' }
   | { type: 'close' };
 
@@ -116,6 +117,7 @@ async function main(d: HttpWorkerData): Promise<void> {
       case 'release': wal.release(m.seq, m.archiveDir); break;
       case 'snapshot': send({ type: 'snapshot', id: m.id, snap: shard.snapshot(loop) }); break;
       case 'stopListening': shard.stopListening(); break;
+      case 'reload': shard.reload(m.collector); break;
       case 'close':
         void shard.close().then(() => {
           clearInterval(timer);

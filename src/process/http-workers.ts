@@ -10,7 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
 import { retireSegmentFile } from '../wal/segment-release';
 import { ERROR_CODES, SluiceError } from '../config/errors';
-import type { SluiceConfig } from '../config/types';
+import type { CollectorConfig, SluiceConfig } from '../config/types';
 import type { HealthCheck } from '../ops/lifecycle';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
 import type { SegmentSource } from '../ship/segment-source';
@@ -207,6 +207,10 @@ export class HttpWorkers implements ShardSet {
 
   loopDelayMs(): number {
     return Math.max(0, ...this.workers.map((t) => t.state.loopDelayMs));
+  }
+
+  reload(collector: CollectorConfig): void {
+    for (const t of this.workers) this.post(t, { type: 'reload', collector });
   }
 
   stopListening(): void {

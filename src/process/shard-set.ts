@@ -2,6 +2,7 @@
  * The collector's shards as the main thread sees them: one CollectorShard on the main thread
  * (wal.shards = 1, LocalShards), or one per HTTP worker process (HttpWorkers, http-workers.ts).
  */
+import type { CollectorConfig } from '../config/types';
 import type { ShardSnapshot } from '../ops/metrics-snapshot';
 import type { LoopDelayMonitor } from '../ops/process-metrics';
 import { type SegmentSource, walSegmentSource } from '../ship/segment-source';
@@ -21,6 +22,8 @@ export interface ShardSet extends HealthInputs {
   close(): Promise<void>;
   /** Releases what close() left running (after the shipper's drain). */
   terminate(): Promise<void>;
+  /** Answers the next requests with the reloadable part of a new collector configuration. */
+  reload(collector: CollectorConfig): void;
 }
 
 export class LocalShards implements ShardSet {
@@ -63,5 +66,9 @@ export class LocalShards implements ShardSet {
 
   terminate(): Promise<void> {
     return Promise.resolve();
+  }
+
+  reload(collector: CollectorConfig): void {
+    this.shard.reload(collector);
   }
 }
