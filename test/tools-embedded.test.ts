@@ -2,7 +2,6 @@
 // replay use the running embedded S3 instead of dying on its port; inspect finds an .lzo's index
 // in the embedded S3's directory and says what it checked; start-up failures on a bad WAL
 // directory are one line on stderr.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { STATE_FILE } from '../src/wal/wal-files';
 import { sluice } from './helpers/cli';
 import { request } from './helpers/http';
 import { waitFor } from './helpers/wait';
-import { ROOT, startServer } from './helpers/server';
+import { runServerToExit, startServer } from './helpers/server';
 
 
 /** Every file under `dir` whose name ends with `suffix`. */
@@ -26,15 +25,6 @@ function findFiles(dir: string, suffix: string): string[] {
   return out;
 }
 
-function runServer(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, 'dist', 'server.js')], { env: { ...process.env, SLUICE_PORT: '0', SLUICE_ADMIN_PORT: '0', SLUICE_EMBEDDED_S3_PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.on('exit', (code) => { clearTimeout(timer); resolve({ code, stderr }); });
-  });
-}
 
 t.test('consolidate and inspect beside a collector on the embedded S3', async (t) => {
   const port = await freePort();
@@ -70,7 +60,7 @@ t.test('a bad WAL directory: one line on stderr naming what is wrong', async (t)
   const first = await startServer({ config: { ship: { enabled: false } }, env: { SLUICE_WAL_DIR: walDir } });
   await first.stop('SIGTERM');
   writeFileSync(join(walDir, STATE_FILE), 'this is not json');
-  const garbage = await runServer({ SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(16 * 1024 * 1024) });
+  const garbage = await runServerToExit({ SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(16 * 1024 * 1024) });
   t.equal(garbage.code, 1);
   const lines = garbage.stderr.trim().split('\n');
   t.equal(lines.length, 1, `one line: ${garbage.stderr.trim()}`);
@@ -78,7 +68,7 @@ t.test('a bad WAL directory: one line on stderr naming what is wrong', async (t)
 
   const notADir = join(dir, 'file');
   writeFileSync(notADir, 'x');
-  const r = await runServer({ SLUICE_WAL_DIR: join(notADir, 'wal') });
+  const r = await runServerToExit({ SLUICE_WAL_DIR: join(notADir, 'wal') });
   t.equal(r.code, 1);
   t.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr.trim()}`);
   t.match(r.stderr, /^sluice: .*(ENOTDIR|EEXIST)/, 'with the error code');

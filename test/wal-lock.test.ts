@@ -1,7 +1,6 @@
 // The WAL directory's lock (issue 20, item 1): a second collector on a live WAL directory refuses
 // before it reads or changes anything, naming the holder; the first keeps every file and every
 // acknowledged event; sluice replay refuses too; the lock goes with the process, even on SIGKILL.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { LOCK_FILE, PID_FILE } from '../src/wal/wal-files';
 import { sluice } from './helpers/cli';
 import { recordScenario } from './helpers/reliability';
 import { request } from './helpers/http';
-import { ROOT, startServer, walPayloads } from './helpers/server';
+import { runServerToExit, startServer, walPayloads } from './helpers/server';
 import { FrameKind } from '../src/wal/segment-format';
 
 t.test('WalLock: one holder per directory, released with release()', async (t) => {
@@ -35,18 +34,6 @@ t.test('WalLock: one holder per directory, released with release()', async (t) =
   b.release();
 });
 
-/** Runs `node dist/server` to its exit with the given environment. */
-function runServerProcess(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, 'dist', 'server.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.on('exit', (code) => { clearTimeout(timer); resolve({ code, stderr, stdout }); });
-  });
-}
 
 t.test('a second collector on a live WAL refuses and changes nothing', async (t) => {
   const a = await startServer({ config: { ship: { enabled: false } } });
@@ -56,7 +43,7 @@ t.test('a second collector on a live WAL refuses and changes nothing', async (t)
   const sizes = before.map((n) => statSync(join(a.walDir, n)).size);
   const pid = readFileSync(join(a.walDir, PID_FILE), 'utf8').trim();
 
-  const b = await runServerProcess({ SLUICE_WAL_DIR: a.walDir, SLUICE_PORT: '0', SLUICE_ADMIN_PORT: '0', SLUICE_EMBEDDED_S3_PORT: '0' });
+  const b = await runServerToExit({ SLUICE_WAL_DIR: a.walDir, SLUICE_PORT: '0', SLUICE_ADMIN_PORT: '0', SLUICE_EMBEDDED_S3_PORT: '0' });
   t.equal(b.code, 1, 'the second collector exits 1');
   const lines = b.stderr.trim().split('\n');
   t.equal(lines.length, 1, 'one line on stderr');

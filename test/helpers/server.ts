@@ -122,3 +122,22 @@ export function serverPool(t: { teardown(fn: () => unknown): void }): (config?: 
     return s;
   };
 }
+
+/**
+ * Runs `node dist/server` until it exits (a start that must fail), ports on 0 unless `env` sets
+ * them; killed after 30 s. Its exit code and what it printed.
+ */
+export function runServerToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(ROOT, 'dist', 'server.js')], {
+      env: { ...process.env, SLUICE_PORT: '0', SLUICE_ADMIN_PORT: '0', SLUICE_EMBEDDED_S3_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
+    p.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
