@@ -17,8 +17,6 @@ export const ERROR_CODES = {
   workerStart: 'SLUICE_E_WORKER_START',
   /** S3 stored something else than what was uploaded. */
   uploadVerify: 'SLUICE_E_UPLOAD_VERIFY',
-  /** A file is not what it claims (a WAL segment, an lzop file, a record). */
-  format: 'SLUICE_E_FORMAT',
   /** A tool's input or run failed (replay, consolidate, inspect). */
   tool: 'SLUICE_E_TOOL',
   /** Anything unexpected. */

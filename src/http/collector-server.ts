@@ -21,9 +21,8 @@ import { ConnectionGuard } from './connection-guard';
 import { Exchange, type ExchangeObserver, type ExchangeOwner, NO_OBSERVER, statusCode } from './exchange';
 
 export type { ExchangeObserver } from './exchange';
-import { statusText } from './static-responses';
+import { statusText, TEXT_UTF8 } from './static-responses';
 
-const TEXT_UTF8 = 'text/plain; charset=UTF-8';
 
 export interface CollectorServerOptions {
   config: CollectorConfig;
@@ -111,11 +110,6 @@ export class CollectorServer implements ExchangeOwner {
   /** Requests accepted but not yet answered. */
   inFlight(): number {
     return this.reading.size + this.acks.size;
-  }
-
-  /** Open TCP connections. */
-  get connections(): number {
-    return this.guard.open;
   }
 
   close(): void {

@@ -12,7 +12,7 @@ import { chooseCookieDomain, SetCookieRenderer } from './cookies';
 import { parseOrigin } from './origin';
 import { queryParam } from './query';
 import { RedirectPolicy } from './redirect';
-import { crossDomainXml, PIXEL, ROBOTS_TXT, statusText } from './static-responses';
+import { crossDomainXml, PIXEL, ROBOTS_TXT, statusText, TEXT_UTF8 } from './static-responses';
 
 export const ANONYMOUS_NUID = '00000000-0000-0000-0000-000000000000';
 
@@ -40,7 +40,6 @@ export interface HealthSource {
   sinkHealthy(): boolean;
 }
 
-const TEXT_UTF8 = 'text/plain; charset=UTF-8';
 const PIXEL_PATHS = new Set(['/i', '/ice.png']);
 
 function plan(status: number, headers: string[], body: string | Buffer, headOnly = false): ResponsePlan {

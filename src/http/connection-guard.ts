@@ -98,9 +98,4 @@ export class ConnectionGuard {
     if (socket.writable) socket.end(raw);
     else socket.destroy();
   }
-
-  /** Closes every connection with nothing in progress (shutdown). */
-  closeIdle(): void {
-    for (const c of this.conns.values()) if (c.pending === 0) c.socket.destroy();
-  }
 }

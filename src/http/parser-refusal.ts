@@ -3,9 +3,8 @@
  * past the limit, 431 for headers past it, 408 for headers that did not arrive in time; always
  * with a close, written straight to the socket (the parser gives no response object).
  */
-import { statusText } from './static-responses';
+import { statusText, TEXT_UTF8 } from './static-responses';
 
-const TEXT_UTF8 = 'text/plain; charset=UTF-8';
 
 export interface Refusal {
   status: number;

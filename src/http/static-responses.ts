@@ -1,5 +1,8 @@
 /** Fixed response bodies and reason phrases. */
 
+/** The content type of every plain-text answer. */
+export const TEXT_UTF8 = 'text/plain; charset=UTF-8';
+
 /** SSC 3.x pixel: a 43-byte transparent GIF. */
 export const PIXEL = Buffer.from('R0lGODlhAQABAPAAAP///wAAACH5BAUAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 
