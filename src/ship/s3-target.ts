@@ -4,7 +4,7 @@
  * retries with exponential backoff and full jitter under explicit bounds.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, writeSync } from 'node:fs';
 import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ERROR_CODES, SluiceError } from '../config/errors';
@@ -72,6 +72,24 @@ export function readLocalFile(file: LocalFile): Buffer {
     return buf;
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Copies a built file's range to `dest` through one buffer of `chunkBytes`, not whole in memory. */
+export function copyLocalFile(file: LocalFile, dest: string, chunkBytes = 1024 * 1024): void {
+  const from = openSync(file.path, 'r');
+  const to = openSync(dest, 'w');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(1, file.bytes)));
+    for (let pos = 0; pos < file.bytes;) {
+      const n = readSync(from, buf, 0, Math.min(buf.length, file.bytes - pos), file.offset + pos);
+      if (n === 0) throw new Error(`${file.path}: ended at ${file.offset + pos}, ${file.bytes - pos} bytes short`);
+      for (let w = 0; w < n;) w += writeSync(to, buf, w, n - w);
+      pos += n;
+    }
+  } finally {
+    closeSync(to);
+    closeSync(from);
   }
 }
 

@@ -4,11 +4,11 @@
  * deterministic, so shipping a segment twice overwrites the same objects. With `toDir`, the files
  * are written under that directory at their keys instead of uploaded.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { objectKey } from './key-template';
-import { readLocalFile, uploadFile, withRetries } from './s3-target';
+import { copyLocalFile, uploadFile, withRetries } from './s3-target';
 import { buildSegmentOutputs, type FilePlacer, type LocalFile } from './segment-files';
 import type { SegmentRef, ShipPlan } from './ship-plan';
 
@@ -53,7 +53,7 @@ export async function shipSegment(seg: SegmentRef, plan: ShipPlan, client: S3Cli
     if (hooks.toDir !== undefined) {
       const dest = join(hooks.toDir, o.key);
       mkdirSync(dirname(dest), { recursive: true });
-      writeFileSync(`${dest}.partial`, readLocalFile(o.file));
+      copyLocalFile(o.file, `${dest}.partial`);
       renameSync(`${dest}.partial`, dest);
     } else {
       if (client === null) throw new Error('no S3 client');
