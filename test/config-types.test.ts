@@ -55,7 +55,11 @@ t.test('the derived type is as narrow as the schema', async (t) => {
   const bad: Durability = 'sometimes';
   void bad;
   // @ts-expect-error ignored SSC keys carry no value
-  void config.collector.streams;
+  void config.collector.telemetry;
+  // @ts-expect-error an ignored key inside a section carries none either
+  void config.collector.streams.good.buffer.timeLimit;
+  const recordLimit: number = config.collector.streams.good.buffer.recordLimit;
+  t.equal(recordLimit, 500, 'SSC\'s stream keys are typed from the schema');
   const c: SluiceConfig = config;
   t.equal(c.collector.port, 8080);
 });

@@ -59,7 +59,11 @@ t.test('an SSC 3.x block loads unchanged (55)', async (t) => {
   t.equal(config.collector.cors.accessControlMaxAge, 3_600_000);
   t.equal(config.collector.networking.idleTimeout, 610_000);
   t.same(config.collector.paths, { '/com.acme/track': '/com.snowplowanalytics.snowplow/tp2' });
-  t.ok(notes.some((n) => n.startsWith('collector.streams is ignored')), 'streams noted as ignored');
+  t.equal(config.collector.streams.good.name, 'good', 'the streams block configures the stream sink');
+  t.equal(config.collector.streams.good.region, 'eu-central-1');
+  t.equal(config.collector.streams.good.buffer.recordLimit, 500);
+  t.equal(config.collector.streams.bad.name, 'bad');
+  t.ok(notes.some((n) => n.startsWith('collector.streams.good.buffer.timeLimit is ignored')), 'SSC\'s in-memory buffer time noted as ignored');
   t.ok(notes.some((n) => n.startsWith('collector.telemetry is ignored')));
   const json = configFromObject(JSON.parse(JSON.stringify({ collector: { port: 9999, cookie: { expiration: '365 days', domains: ['acme.com'] } } })) as Record<string, unknown>);
   t.equal(json.config.collector.cookie.expiration, config.collector.cookie.expiration, 'JSON and HOCON give the same result');
@@ -115,12 +119,13 @@ t.test('environment overrides', async (t) => {
 });
 
 t.test('the server with a HOCON file, and CLI errors', async (t) => {
-  const s = await startServer({ config: SSC_BLOCK.replace('port = 9999', 'port = 1').replace('domains = [ "acme.com" ]', 'domains = [ "acme.com" ]\n    clientCookieName = "sp_c"') });
+  const s = await startServer({ config: SSC_BLOCK.replace('port = 9999', 'port = 1').replace('domains = [ "acme.com" ]', 'domains = [ "acme.com" ]\n    clientCookieName = "sp_c"'), env: { SLUICE_KINESIS_ENDPOINT: 'http://127.0.0.1:9' } });
   t.teardown(() => s.stop());
   const r = await request(s.port, { path: '/i', headers: [['Origin', 'https://www.acme.com']] });
   t.equal(r.status, 200, 'SLUICE_PORT=0 overrides the file port');
   t.match(header(r, 'Set-Cookie')!, /; Domain=acme\.com; /, 'cookie block honoured');
-  t.match(s.output(), /collector\.streams is ignored/, 'ignored keys are logged');
+  t.match(s.output(), /collector\.telemetry is ignored/, 'ignored keys are logged');
+  t.match(s.output(), /"msg":"stream sink started"/, 'the streams block turns the stream sink on (its stream is not reachable here: events wait in the WAL)');
 
   const dir = mkdtempSync(join(tmpdir(), 'sluice-cfg-'));
   const bad = join(dir, 'bad.conf');

@@ -4,6 +4,7 @@ import { SCHEMA, type Leaf, type Node, type Section, type ValueOf } from './sche
 import type { SluiceConfig } from './types';
 import { parseDurationMs, parseSizeBytes } from './units';
 import { validateKeyTemplate } from './key-template';
+import { normalizeStreamsBlock, streamSinkEnabled } from './streams-block';
 
 /** A configuration problem, always naming the offending key. */
 export class ConfigError extends SluiceError {
@@ -235,6 +236,7 @@ function crossChecks(c: SluiceConfig): void {
     if (value.split('/').some((part) => part === '..' || part === '.')) throw new ConfigError(key, `"${value}" has a . or .. segment: keys must not climb out of their prefix (replay --to-dir writes them as paths)`);
     if (value.startsWith('/')) throw new ConfigError(key, `"${value}" must not start with /`);
   }
+  streamChecks(c);
   const allowedTargets = new Set(['/com.snowplowanalytics.snowplow/tp2', '/com.snowplowanalytics.iglu/v1', '/r/tp2']);
   for (const [from, to] of Object.entries(c.collector.paths)) {
     if (!/^\/[^/]+\/[^/]+$/.test(from)) throw new ConfigError(`collector.paths."${from}"`, 'a custom path must have exactly two segments, /vendor/version');
@@ -246,13 +248,26 @@ function crossChecks(c: SluiceConfig): void {
   }
 }
 
+/** The stream sink's settings that only make sense together. */
+function streamChecks(c: SluiceConfig): void {
+  const s = c.collector.streams;
+  if (c.stream.enabled === 'on' && s.good.name === null) throw new ConfigError('collector.streams.good.name', 'required when stream.enabled is on');
+  if (!streamSinkEnabled(c)) return;
+  if (s.bad.name === null) throw new ConfigError('collector.streams.bad.name', 'required when the stream sink is on (good.name is set): bad rows go there');
+  if (c.wal.shards > 1) throw new ConfigError('stream.enabled', 'the stream sink runs with wal.shards = 1 only, for now: set wal.shards = 1, or stream.enabled = off');
+  for (const side of ['good', 'bad'] as const) {
+    const b = s[side].backoffPolicy;
+    if (b.minBackoff > b.maxBackoff) throw new ConfigError(`collector.streams.${side}.backoffPolicy.minBackoff`, `must not exceed maxBackoff (${b.maxBackoff})`);
+  }
+}
+
 /**
  * Builds the configuration from a parsed document: an optional `collector { }` block with SSC
  * key names, Sluice's own sections beside it, and the SLUICE_* environment overrides.
  */
 export function configFromObject(raw: Raw, notes: string[] = []): LoadedConfig {
   const problems: Problems = [];
-  const config: SluiceConfig = build('', SCHEMA, raw, notes, problems);
+  const config: SluiceConfig = build('', SCHEMA, normalizeStreamsBlock(raw, notes), notes, problems);
   if (problems.length > 0) throw new ConfigErrors(problems);
   crossChecks(config);
   return { config, notes };

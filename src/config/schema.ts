@@ -56,6 +56,35 @@ function section<const F extends Readonly<Record<string, Node>>>(doc: string, fi
   return { kind: 'section', doc, fields };
 }
 
+/** One Kinesis stream of SSC's streams block (its key names). */
+function kinesisStream(which: 'good' | 'bad') {
+  return section(`The ${which} stream`, {
+    name: { kind: 'string', default: null, pattern: /^[A-Za-z0-9_.-]{1,128}$/, doc: `Kinesis stream of ${which === 'good' ? 'the collected CollectorPayload records' : 'bad rows (size violations)'}.` },
+    region: { kind: 'string', default: null, pattern: /^[a-z0-9-]+$/, doc: 'Region of the stream; unset: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.' },
+    customEndpoint: { kind: 'string', default: null, pattern: /^https?:\/\/[^\s]+$/, env: 'SLUICE_KINESIS_ENDPOINT', doc: 'Kinesis endpoint URL instead of AWS\'s (localstack, kinesalite, a VPC endpoint); the environment variable sets it for both streams.' },
+    aws: section('Credentials', {
+      accessKey: { kind: 'string', default: 'default', pattern: /^[^\s]+$/, doc: 'default, iam or env: the standard AWS chain; anything else is a static access key id.' },
+      secretKey: { kind: 'string', default: 'default', pattern: /^[^\s]+$/, doc: 'default, iam or env: the standard AWS chain; anything else is a static secret key.' },
+    }),
+    backoffPolicy: section('Retries of failed PutRecords: forever, with exponential backoff and full jitter', {
+      minBackoff: { kind: 'int', default: 500, min: 1, max: 3_600_000, doc: 'Shortest wait before a retry, ms (SSC: a number of ms).' },
+      maxBackoff: { kind: 'int', default: 1500, min: 1, max: 3_600_000, doc: 'Longest wait before a retry, ms.' },
+      maxRetries: { kind: 'int', default: 3, min: 1, max: 1_000_000, doc: 'Failed attempts in a row after which /sink-health and /health report the stream unhealthy (retries go on; events wait in the WAL).' },
+    }),
+    maxBytes: { kind: 'size', default: 1_000_000, min: 1000, max: 1_048_576, doc: 'A record at or over this size is split or becomes a size_violation bad row (SSC\'s rule); Kinesis takes 1 MiB at most.' },
+    startupCheckInterval: { kind: 'duration', default: 1000, min: 100, max: 600_000, doc: 'How often the stream\'s existence is checked at start, until it answers.' },
+    buffer: section('Batches of PutRecords', {
+      byteLimit: { kind: 'size', default: 3_145_728, min: 1024, max: 5 * MiB, doc: 'Payload bytes of one PutRecords call at most (Kinesis: 5 MiB).' },
+      recordLimit: { kind: 'int', default: 500, min: 1, max: 500, doc: 'Records of one PutRecords call at most (Kinesis: 500).' },
+      timeLimit: { kind: 'ignored', doc: 'SSC holds records in memory up to this long; Sluice sends them as soon as they are on disk and a batch slot is free.' },
+    }),
+    threadPoolSize: { kind: 'ignored', doc: 'Sluice puts from one stream thread; stream.maxInFlightBatches bounds the calls at once.' },
+    sqsGoodBuffer: { kind: 'ignored', doc: 'The WAL is Sluice\'s buffer for a stream that does not take records.' },
+    sqsBadBuffer: { kind: 'ignored', doc: 'The WAL is Sluice\'s buffer for a stream that does not take records.' },
+    sqsMaxBytes: { kind: 'ignored', doc: 'No SQS buffer in Sluice.' },
+  });
+}
+
 export const SCHEMA = section('Sluice configuration', {
   akka: { kind: 'ignored', doc: 'SSC 2.x\'s Akka HTTP settings (every 2.x example file has them): Sluice has its own HTTP server; the limits that matter are collector.networking.' },
   collector: section('Collector behaviour, with the Scala Stream Collector 3.x key names', {
@@ -122,7 +151,11 @@ export const SCHEMA = section('Sluice configuration', {
       dropPayloadSize: { kind: 'size', default: 2_097_152, min: 100, max: 64 * MiB, doc: 'A body larger than this gets 413 and is not recorded.' },
     }),
     preTerminationPeriod: { kind: 'duration', default: 10_000, min: 0, max: 600_000, doc: 'After SIGTERM, /health answers 503 for this long while traffic is still served.' },
-    streams: { kind: 'ignored', doc: 'SSC sink settings: Sluice writes to its WAL and ships to S3 instead.' },
+    streams: section('SSC\'s Kinesis sink settings (3.x form; the 2.x form, good = "name" with sink { } and buffer { }, is read as this): the good and bad streams of the stream sink. Other SSC sinks (Kafka, Pub/Sub, NSQ, SQS, stdout) are ignored. The sink is on when good.name is set, unless stream.enabled says otherwise.', {
+      good: kinesisStream('good'),
+      bad: kinesisStream('bad'),
+      useIpAddressAsPartitionKey: { kind: 'bool', default: false, doc: 'Partition key of good records: the client IP (SSC\'s deprecated option) instead of a random UUID.' },
+    }),
     telemetry: { kind: 'ignored', doc: 'Sluice sends no telemetry.' },
     license: { kind: 'ignored', doc: 'Sluice needs no licence acceptance.' },
     monitoring: { kind: 'ignored', doc: 'Sluice exposes Prometheus metrics on the admin port instead of statsd.' },
@@ -172,6 +205,13 @@ export const SCHEMA = section('Sluice configuration', {
     archiveRetention: { kind: 'duration', default: 7 * DAY, min: 60_000, max: 3650 * DAY, doc: 'Archived segments older than this are deleted.' },
     maxLag: { kind: 'duration', default: 600_000, min: 1000, max: 7 * DAY, doc: '/health turns unhealthy when the oldest unshipped event is older than this.' },
     drainTimeout: { kind: 'duration', default: 30_000, min: 0, max: 3_600_000, doc: 'On shutdown, how long to keep shipping after sealing the open segment.' },
+  }),
+  stream: section('The stream sink: the WAL\'s records put into the Kinesis streams of collector.streams', {
+    enabled: { kind: 'enum', default: 'auto', values: ['auto', 'on', 'off'], env: 'SLUICE_STREAM', doc: 'auto: on when collector.streams.good.name is set (every SSC Kinesis file sets it); off keeps an SSC file\'s streams block without putting records.' },
+    maxInFlightBatches: { kind: 'int', default: 4, min: 1, max: 64, doc: 'PutRecords batches out at once at most: the sink\'s memory bound (times buffer.byteLimit) and the most a crash can send twice.' },
+    requestTimeoutMs: { kind: 'duration', default: 10_000, min: 100, max: 600_000, doc: 'Timeout of one Kinesis request; a timed-out batch is retried.' },
+    maxLagMs: { kind: 'duration', default: 600_000, min: 1000, max: 7 * DAY, doc: '/health turns unhealthy when the oldest event on disk and not yet in the stream is older than this.' },
+    readChunkBytes: { kind: 'size', default: 1 * MiB, min: 64 * 1024, max: 64 * MiB, doc: 'The WAL is read for the stream through one buffer of this size (grown only for a longer record).' },
   }),
   s3: section('Where shipped files go', {
     endpoint: { kind: 'string', default: null, pattern: /^https?:\/\/[^\s]+$/, env: 'SLUICE_S3_ENDPOINT', doc: 'S3 endpoint URL; unset starts the embedded S3 (s3rver) on embeddedDir. AWS S3 itself: set region only.' },

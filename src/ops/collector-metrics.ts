@@ -4,6 +4,8 @@
  * are merged; the shipper, health and process figures are the main thread's.
  */
 import type { ShipperThread } from '../ship/shipper-thread';
+import type { StreamThread } from '../ship/stream-thread';
+import { renderStreamMetrics } from './stream-metrics';
 import type { HealthCheck, Lifecycle } from './lifecycle';
 import { mergeShards, type ShardSnapshot } from './metrics-snapshot';
 import type { ProcessMetrics } from './process-metrics';
@@ -31,6 +33,10 @@ export interface StatusSnapshot {
   segmentsShipped: number;
   shipRetries: number;
   shipLastError: string | null;
+  /** The stream sink's lag and records put (null when it is off). */
+  streamLagMs: number | null;
+  streamRecordsPut: number | null;
+  streamLastError: string | null;
   rssBytes: number;
   eventLoopDelayMs: number;
 }
@@ -39,6 +45,8 @@ export interface MetricSources {
   /** The shards' current figures. */
   shards: () => Promise<ShardSnapshot[]>;
   shipper: ShipperThread | null;
+  /** The stream sink (null when off). */
+  stream?: StreamThread | null;
   process: ProcessMetrics;
   lifecycle: Lifecycle;
 }
@@ -115,6 +123,7 @@ export class CollectorMetrics {
       out.single('sluice_ship_failed_rounds_total', 'counter', 'Segments whose every attempt in a round failed (they wait and start over).', st?.failedRounds ?? 0);
       out.summary('sluice_ship_segment_latency_seconds', 'Time to ship one segment: build its files and upload them to confirmation.', this.shipLatency.snapshot(), 1e6);
     }
+    if (this.s.stream != null) renderStreamMetrics(out, this.s.stream.stats);
     out.summary('sluice_event_loop_delay_seconds', `Largest event-loop delay of each second (quantiles over the last minute).${shards.length > 1 ? ' The HTTP threads\' and the main thread\'s largest.' : ''}`, m.loopDelay, 1e6);
     proc.render(out);
     return out.toString();
@@ -144,6 +153,9 @@ export class CollectorMetrics {
       segmentsShipped: shipper?.stats?.shipped ?? 0,
       shipRetries: shipper?.stats?.retries ?? 0,
       shipLastError: shipper?.stats?.lastError ?? null,
+      streamLagMs: this.s.stream?.stats?.lagMs ?? null,
+      streamRecordsPut: this.s.stream?.stats === null || this.s.stream?.stats === undefined ? null : this.s.stream.stats.recordsPut.good + this.s.stream.stats.recordsPut.bad,
+      streamLastError: this.s.stream?.stats?.lastError ?? null,
       rssBytes: proc.rss(),
       eventLoopDelayMs: Math.max(m.loopDelayLastMs, proc.loop.lastSecondMaxDelayMs),
     };

@@ -6,11 +6,12 @@
 import { strict as assert } from 'node:assert';
 import type { HealthSource } from '../http/collector-service';
 import type { ShipperThread } from '../ship/shipper-thread';
+import type { StreamThread } from '../ship/stream-thread';
 
 export type Phase = 'starting' | 'serving' | 'pre-termination' | 'draining';
 
 export interface HealthCheck {
-  name: 'phase' | 's3' | 'wal' | 'shipping-lag' | 'event-loop';
+  name: 'phase' | 's3' | 'wal' | 'shipping-lag' | 'stream' | 'event-loop';
   ok: boolean;
   detail: string;
 }
@@ -44,6 +45,7 @@ export class Lifecycle implements HealthSource {
   phase: Phase = 'starting';
   private inputs: HealthInputs | null = null;
   private shipper: ShipperThread | null = null;
+  private stream: StreamThread | null = null;
 
   constructor(private bounds: HealthBounds) {}
 
@@ -52,11 +54,12 @@ export class Lifecycle implements HealthSource {
     this.bounds = bounds;
   }
 
-  /** What the checks read: the shards and the shipper (null when shipping is off). Once. */
-  attach(inputs: HealthInputs, shipper: ShipperThread | null): void {
+  /** What the checks read: the shards, the shipper and the stream sink (null when off). Once. */
+  attach(inputs: HealthInputs, shipper: ShipperThread | null, stream: StreamThread | null = null): void {
     assert(this.inputs === null, 'the health inputs are attached once');
     this.inputs = inputs;
     this.shipper = shipper;
+    this.stream = stream;
   }
 
   checks(): HealthCheck[] {
@@ -75,6 +78,11 @@ export class Lifecycle implements HealthSource {
       const lag = this.shipper.lagMs();
       const ok = lag <= this.bounds.maxLagMs;
       out.push({ name: 'shipping-lag', ok, detail: `shipping lag ${(lag / 1000).toFixed(1)} s${ok ? ' within' : ' exceeds'} ${this.bounds.maxLagMs / 1000} s` });
+    }
+    if (this.stream !== null) {
+      const problem = this.stream.problem();
+      const lag = this.stream.lagMs();
+      out.push({ name: 'stream', ok: problem === null, detail: problem ?? `stream lag ${(lag / 1000).toFixed(1)} s, puts succeeding` });
     }
     out.push(loopCheck(this.inputs.loopDelayMs(), this.bounds.maxEventLoopDelayMs));
     return out;

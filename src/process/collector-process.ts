@@ -22,7 +22,8 @@ import { startShipper } from '../ship/start-shipper';
 import { RollPolicy } from '../wal/roll-policy';
 import { PID_FILE, SEGMENT_NAME, SHARD_DIR_NAME } from '../wal/wal-files';
 import { WalLock, WalLockedError } from '../wal/wal-lock';
-import { CollectorShard, WalOpenError } from './collector-shard';
+import { CollectorShard, sinkHolders, WalOpenError } from './collector-shard';
+import { startStreamSink } from './stream-sink';
 import { HttpWorkers, WorkerStartError } from './http-workers';
 import { planReload, reloadedConfig } from './reload';
 import { LocalShards, type ShardSet } from './shard-set';
@@ -56,7 +57,7 @@ export async function runCollector(config: SluiceConfig, configFile: string | nu
   };
   try {
     shards = w.shards === 1
-      ? new LocalShards(new CollectorShard({ config, walDir: w.dir, rollAgeMs, health: lifecycle }), processMetrics.loop)
+      ? new LocalShards(new CollectorShard({ config, walDir: w.dir, rollAgeMs, health: lifecycle, holders: sinkHolders(config) }), processMetrics.loop)
       : await HttpWorkers.open(config, w.shards, rollAgeMs, fatal);
   } catch (e) {
     if (e instanceof WalOpenError || e instanceof WorkerStartError) throw new StartError(e.message);
@@ -67,13 +68,14 @@ export async function runCollector(config: SluiceConfig, configFile: string | nu
     const hint = config.s3.endpoint === null ? ` (embedded S3 on port ${config.s3.embeddedPort}, dir ${config.s3.embeddedDir}: set SLUICE_EMBEDDED_S3_PORT or SLUICE_S3_ENDPOINT)` : '';
     fatal(`cannot ship: ${why}${hint}`);
   }) : null;
+  const stream = startStreamSink(config, set, fatal);
   lifecycle.attach({
     walRefusal: () => set.walRefusal(),
-    sinkHealthy: () => set.sinkHealthy(),
+    sinkHealthy: () => set.sinkHealthy() && (stream?.problem() ?? null) === null,
     loopDelayMs: () => Math.max(set.loopDelayMs(), processMetrics.loop.lastSecondMaxDelayMs),
-  }, shipper);
+  }, shipper, stream);
   if (set instanceof HttpWorkers) set.startHealthPush(() => lifecycle.checks(), maxLoopMs);
-  const metrics = new CollectorMetrics({ shards: () => set.snapshots(), shipper, process: processMetrics, lifecycle });
+  const metrics = new CollectorMetrics({ shards: () => set.snapshots(), shipper, stream, process: processMetrics, lifecycle });
   let adminPort: number | null = null;
   const admin = config.admin.enabled ? new AdminServer(metrics, lifecycle, new AdminHostPolicy(config.admin.interface, config.admin.allowedHosts), (err) => logger.error({ err }, 'admin request failed')) : null;
   if (admin !== null) {
@@ -103,11 +105,17 @@ export async function runCollector(config: SluiceConfig, configFile: string | nu
       set.stopListening();
       void (async () => {
         await set.close();
-        if (shipper !== null) {
-          const shipped = await shipper.drain(config.ship.drainTimeout);
-          logger.info({ shipped, left: shipper.unshippedSegments }, shipped ? 'everything shipped' : 'drain deadline passed; the rest stays in the WAL');
-          await shipper.stop();
-        }
+        // Both sinks drain at once, within the one deadline.
+        await Promise.all([
+          shipper === null ? null : shipper.drain(config.ship.drainTimeout).then(async (shipped) => {
+            logger.info({ shipped, left: shipper.unshippedSegments }, shipped ? 'everything shipped' : 'drain deadline passed; the rest stays in the WAL');
+            await shipper.stop();
+          }),
+          stream === null ? null : stream.drain(config.ship.drainTimeout).then(async (put) => {
+            logger.info({ put, lagBytes: stream.stats?.lagBytes ?? null }, put ? 'everything put into the stream' : 'stream drain deadline passed; the rest stays in the WAL');
+            await stream.stop();
+          }),
+        ]);
         await set.terminate();
         admin?.close();
         processMetrics.close();

@@ -16,6 +16,8 @@ import { InlineSerializer, PoolSerializer, type RecordSerializer } from '../payl
 import { recordTimeMs } from '../payload/record-time';
 import { WalStateError } from '../wal/wal-state';
 import { WriteAheadLog } from '../wal/write-ahead-log';
+import type { SegmentHolder } from '../wal/segment-release';
+import { effectiveMaxRecordBytes, streamSinkEnabled } from '../config/streams-block';
 import { CollectorServer } from '../http/collector-server';
 import { CollectorService, type HealthSource } from '../http/collector-service';
 
@@ -26,6 +28,8 @@ export interface ShardOptions {
   /** How often segments roll at the latest (from wal.maxSegmentAge and the ship interval). */
   rollAgeMs: number;
   health: HealthSource;
+  /** The sinks that must each be past a sealed segment before the WAL releases it. */
+  holders: readonly SegmentHolder[];
 }
 
 /** A WAL directory that cannot be used: a start-up error for the operator, not a stack trace. */
@@ -33,6 +37,14 @@ export class WalOpenError extends SluiceError {
   constructor(message: string) {
     super(ERROR_CODES.start, message);
   }
+}
+
+/** The sinks that hold sealed segments: the shipper (ship.enabled) and the stream sink. */
+export function sinkHolders(config: SluiceConfig): SegmentHolder[] {
+  const holders: SegmentHolder[] = [];
+  if (config.ship.enabled) holders.push('s3');
+  if (streamSinkEnabled(config)) holders.push('stream');
+  return holders;
 }
 
 export class CollectorShard {
@@ -51,7 +63,7 @@ export class CollectorShard {
     try {
       this.wal = WriteAheadLog.open({
         dir: o.walDir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: o.rollAgeMs,
-        maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
+        holders: o.holders, maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
         maxSyncLatencyMs: w.maxSyncLatency, commitPacing: { delayMs: w.commitDelay, group: w.commitGroup }, loopSync: { group: w.loopSyncGroup, belowMs: w.loopSyncBelow }, spareSegments: w.spareSegments, recycleSegments: w.recycleSegments, syncDelayMs: () => testHooks.syncDelayMs, log: logger, observer: this.walMetrics, eventTimeOf: recordTimeMs,
       });
     } catch (e) {
@@ -63,7 +75,7 @@ export class CollectorShard {
     this.requests = new RequestMetrics(config.collector.paths);
     const recordContext = {
       collector: `${ARTIFACT}-${VERSION}-${this.wal.name}`,
-      limits: { maxBytes: w.maxRecordBytes, maxPayloadSize: config.collector.networking.maxPayloadSize },
+      limits: { maxBytes: effectiveMaxRecordBytes(config), maxPayloadSize: config.collector.networking.maxPayloadSize },
       processor: { artifact: ARTIFACT, version: VERSION },
     };
     this.serializer = w.serializer === 'pool'

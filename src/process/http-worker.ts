@@ -15,7 +15,7 @@ import { LoopDelayMonitor } from '../ops/process-metrics';
 import { segmentRef } from '../ship/segment-source';
 import type { SegmentRef } from '../ship/ship-plan';
 import type { HealthSource } from '../http/collector-service';
-import { CollectorShard, WalOpenError } from './collector-shard';
+import { CollectorShard, sinkHolders, WalOpenError } from './collector-shard';
 
 export interface HttpWorkerData {
   config: SluiceConfig;
@@ -88,7 +88,7 @@ async function main(d: HttpWorkerData): Promise<void> {
   let shard: CollectorShard;
   try {
     WalLock.acquire(d.walDir, `collector shard ${d.shard}`);
-    shard = new CollectorShard({ config: d.config, walDir: d.walDir, rollAgeMs: d.rollAgeMs, health });
+    shard = new CollectorShard({ config: d.config, walDir: d.walDir, rollAgeMs: d.rollAgeMs, health, holders: sinkHolders(d.config) });
   } catch (e) {
     send({ type: 'startFailed', error: (e as Error).message, operator: e instanceof WalOpenError || (e as { code?: unknown }).code === 'SLUICE_E_WAL_LOCKED' });
     return;

@@ -31,7 +31,7 @@ export class LocalShards implements ShardSet {
   readonly instanceIds: readonly string[];
   readonly segments: SegmentSource;
 
-  constructor(private readonly shard: CollectorShard, private readonly loop: LoopDelayMonitor) {
+  constructor(readonly shard: CollectorShard, private readonly loop: LoopDelayMonitor) {
     this.instanceIds = [shard.wal.instanceId];
     this.segments = walSegmentSource(shard.wal);
   }

@@ -26,6 +26,8 @@ import type { CommitWaiter } from './record-sink';
 
 export interface SyncTarget {
   fd: number;
+  /** Called when a sync takes this target, before its fdatasync: what is written now it covers. */
+  syncing?: () => void;
   /** Called after a sync covering this target completed. */
   synced?: () => void;
 }
@@ -183,6 +185,7 @@ export class GroupCommit {
     this.syncingRecords = this.waitingRecords;
     this.waitingRecords = 0;
     const targets = [...this.targets];
+    for (const t of targets) t.syncing?.();
     const syncDir = this.dirDirty;
     this.waiters = [];
     this.targets = new Set();

@@ -56,13 +56,13 @@ export interface SegmentFooter {
   lastMs: number;
 }
 
-function uuidToBytes(uuid: string): Buffer {
+export function uuidToBytes(uuid: string): Buffer {
   const hex = uuid.replace(/-/g, '');
   if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`not a UUID: ${uuid}`);
   return Buffer.from(hex, 'hex');
 }
 
-function bytesToUuid(b: Buffer): string {
+export function bytesToUuid(b: Buffer): string {
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

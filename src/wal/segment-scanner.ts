@@ -83,6 +83,14 @@ export class SegmentFileReader implements SegmentBytes {
     this.buf = Buffer.allocUnsafe(chunkBytes);
   }
 
+  /**
+   * Drops what the buffer holds, so the next read comes from the file: a reader tailing an open
+   * segment reads past the durable end into its chunk, and those bytes change with later appends.
+   */
+  forget(): void {
+    this.filled = 0;
+  }
+
   /** Bytes of buffer held now (the chunk, or more after a long frame). */
   get bufferBytes(): number {
     return this.buf.length;

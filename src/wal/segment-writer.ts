@@ -24,6 +24,11 @@ export class SegmentWriter {
 
   /** The mapping, kept after sealing for reuse (see detachMapping). */
   private sealedMap: Buffer | null = null;
+  /** Bytes a running sync covers (taken when it started), and bytes known on disk. */
+  private syncingBytes = HEADER_BYTES;
+  private durable = HEADER_BYTES;
+  /** Hears of the bytes on disk after each sync that covered this segment (a stream sink reads up to them). */
+  onDurable: ((bytes: number) => void) | null = null;
 
   /**
    * Opens a preallocated file of `header.capacity` bytes (a spare: blocks allocated) and writes
@@ -49,6 +54,32 @@ export class SegmentWriter {
   /** Bytes used (header and frames). */
   get size(): number {
     return this.offset;
+  }
+
+  /** Bytes (header and whole frames) known to be on disk: what a completed sync covered. */
+  get durableBytes(): number {
+    return this.durable;
+  }
+
+  /** A sync takes this segment (GroupCommit): it covers every frame appended so far. */
+  syncing(): void {
+    this.syncingBytes = this.offset;
+  }
+
+  /** The sync taken by syncing() completed. */
+  synced(): void {
+    if (this.syncingBytes <= this.durable) return;
+    this.durable = this.syncingBytes;
+    this.onDurable?.(this.durable);
+  }
+
+  /**
+   * Without syncs (wal.durability none), everything appended counts as durable at once: a
+   * benchmark's stream sink still reads it.
+   */
+  markAllDurable(): void {
+    this.syncingBytes = this.offset;
+    this.synced();
   }
 
   get firstAppendMs(): number {

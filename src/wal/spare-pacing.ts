@@ -55,3 +55,28 @@ export interface FreshSpareInputs {
 export function freshSpareDue(p: FreshSpareInputs): boolean {
   return !p.recycledExpected || p.sparesReady === 0;
 }
+
+/** The WAL's append rate between two checks, which paces the spare being written. */
+export class AppendRate {
+  private appended = 0;
+  private checkedBytes = 0;
+  private checkedAt: number;
+
+  constructor(now: number) {
+    this.checkedAt = now;
+  }
+
+  add(bytes: number): void {
+    this.appended += bytes;
+  }
+
+  /** Bytes per second since the previous call (null when no time has passed). */
+  sample(now: number): number | null {
+    const seconds = (now - this.checkedAt) / 1000;
+    if (seconds <= 0) return null;
+    const rate = (this.appended - this.checkedBytes) / seconds;
+    this.checkedAt = now;
+    this.checkedBytes = this.appended;
+    return rate;
+  }
+}

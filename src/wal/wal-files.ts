@@ -9,6 +9,7 @@
  *   spare.tmp, spare-<seq>.tmp   a spare being prepared (removed at recovery)
  *   quarantine/                  originals of cut segments and unreadable ones, never deleted
  *   outbox/                      the shipper's reserved build files
+ *   stream.checkpoint            the stream sink's durable position (stream-checkpoint.ts)
  *   shard-<n>/                   one WAL per HTTP worker when wal.shards > 1
  */
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ export const STATE_FILE = 'wal.state';
 export const STATE_TMP_FILE = 'wal.state.tmp';
 export const QUARANTINE_DIR = 'quarantine';
 export const OUTBOX_DIR = 'outbox';
+export const STREAM_CHECKPOINT_FILE = 'stream.checkpoint';
 
 export function segmentFileName(seq: number): string {
   return `segment-${String(seq).padStart(20, '0')}.seg`;

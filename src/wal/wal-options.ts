@@ -2,6 +2,7 @@
 import type { Durability } from '../config/types';
 import type { CommitPacing, LoopSync, SyncListener } from './group-commit';
 import type { EventTimeOf, RecoveryLog } from './recovery';
+import type { SegmentHolder } from './segment-release';
 
 export interface WalOptions {
   dir: string;
@@ -23,6 +24,8 @@ export interface WalOptions {
   /** Fault injection (tests): delay before each sync, read at every sync. */
   syncDelayMs?: () => number;
   log: RecoveryLog;
+  /** The sinks that must each be done with a sealed segment before it is released; ['s3'] when absent. */
+  holders?: readonly SegmentHolder[];
   /** Hears of appends and syncs (metrics). */
   observer?: WalObserver;
   /** Event time of a record, to date segments recovered after a crash. */

@@ -12,8 +12,8 @@ import { GroupCommit } from './group-commit';
 import { refusalReason } from './admission';
 import { Preallocator, type Spare } from './preallocator';
 import { RollPolicy } from './roll-policy';
-import { retireSegmentFile } from './segment-release';
-import { spareFillPace } from './spare-pacing';
+import { ReleaseGate, retireSegmentFile, type SegmentHolder } from './segment-release';
+import { AppendRate, spareFillPace } from './spare-pacing';
 import type { CommitWaiter, RecordSink } from './record-sink';
 import { recoverWal, type RecoveryReport, type SealedSegment } from './recovery';
 import { FrameKind, type SegmentHeader } from './segment-format';
@@ -39,10 +39,7 @@ export class WriteAheadLog implements RecordSink {
   private readonly timer: NodeJS.Timeout;
   private freeBytes = Number.POSITIVE_INFINITY;
   private activeFirstMono = 0;
-  /** Bytes appended since start, and at the last check (for the append rate that paces spares). */
-  private appendedBytes = 0;
-  private checkedBytes = 0;
-  private checkedAt = performance.now();
+  private readonly appendRate = new AppendRate(performance.now());
   private failure: Error | null = null;
   private closing = false;
   /** A roll's sync is running; the next spare waits for it (see roll). */
@@ -50,6 +47,8 @@ export class WriteAheadLog implements RecordSink {
   /** Sequence number of the last segment opened (segments open in order). */
   private lastOpenedSeq = -1;
   private readonly sealedListeners: Array<(s: SealedSegment) => void> = [];
+  private readonly durableListeners: Array<(seq: number, bytes: number) => void> = [];
+  private readonly gate: ReleaseGate;
   /** Mappings of sealed segments sealed by this process, kept for recycling, by sequence number. */
   private readonly sealedMaps = new Map<number, Buffer>();
   readonly counters: WalCounters = { segmentsSealed: 0, segmentsReleased: 0, segmentsRecycled: 0, refusedSubmits: 0 };
@@ -59,6 +58,7 @@ export class WriteAheadLog implements RecordSink {
     this.instanceId = report.instanceId;
     this.sequence = new SequenceReservation(opts.dir, report.instanceId, report.nextSeq);
     this.sealed = [...report.sealed];
+    this.gate = new ReleaseGate(opts.holders ?? ['s3']);
     this.dirFd = openSync(opts.dir, 'r');
     this.rolls = new RollPolicy(opts.segmentBytes, opts.maxSegmentAgeMs);
     this.commit = new GroupCommit(this.dirFd, (err) => {
@@ -67,9 +67,8 @@ export class WriteAheadLog implements RecordSink {
       opts.log.warn({ err: err.message }, 'WAL sync failed: refusing records until restart');
     }, { syncDelayMs: opts.syncDelayMs, onSynced: opts.observer?.synced, pacing: opts.commitPacing, loopSync: opts.loopSync });
     this.prealloc = new Preallocator(opts.dir, opts.segmentBytes, opts.spareSegments, opts.recycleSegments, () => this.claimSegment());
-    // The first segment and the spares are written synchronously at start (nothing is served yet),
-    // so the first roll never waits for the spare thread to boot, and the first rolls need no new
-    // file written while events are acknowledged: shipped segments come back meanwhile.
+    // The first segment and the spares are written at start, before anything is served: the first
+    // rolls never wait for the spare thread or write a new file while events are acknowledged.
     this.prealloc.fillNowSync();
     this.active = this.openSegment(this.prealloc.take());
     for (let i = 0; i < opts.spareSegments; i++) this.prealloc.fillNowSync();
@@ -95,7 +94,21 @@ export class WriteAheadLog implements RecordSink {
   private openSegment(spare: Spare): SegmentWriter {
     assert(spare.header.seq > this.lastOpenedSeq, `segments open in sequence order (${spare.header.seq} after ${this.lastOpenedSeq})`);
     this.lastOpenedSeq = spare.header.seq;
-    return new SegmentWriter(spare.path, { ...spare.header, createdMs: Date.now() }, spare.map);
+    const seg = new SegmentWriter(spare.path, { ...spare.header, createdMs: Date.now() }, spare.map);
+    seg.onDurable = (bytes) => {
+      for (const l of this.durableListeners) l(seg.seq, bytes);
+    };
+    return seg;
+  }
+
+  /** Hears, after each sync, the bytes of open segment `seq` on disk (whole frames), which a sink may read. */
+  onDurable(listener: (seq: number, bytes: number) => void): void {
+    this.durableListeners.push(listener);
+  }
+
+  /** The open segment: its sequence number and the bytes of it on disk. */
+  openSegmentOnDisk(): { seq: number; durableBytes: number } {
+    return { seq: this.active.seq, durableBytes: this.active.durableBytes };
   }
 
   onSealed(listener: (s: SealedSegment) => void): void {
@@ -108,12 +121,14 @@ export class WriteAheadLog implements RecordSink {
   }
 
   /**
-   * Forgets a shipped segment: moves its file to `archiveDir`; when null, recycles it as a spare
-   * (while fewer than `recycleSegments` are kept and its mapping is still held) or deletes it.
+   * `holder` (a sink) is done with a sealed segment. Once every holder is (ReleaseGate), the WAL
+   * forgets it: moves its file to `archiveDir`; when null, recycles it as a spare (while fewer
+   * than `recycleSegments` are kept and its mapping is still held) or deletes it.
    */
-  release(seq: number, archiveDir: string | null = null): void {
+  release(seq: number, archiveDir: string | null = null, holder: SegmentHolder = 's3'): void {
     const i = this.sealed.findIndex((s) => s.seq === seq);
-    if (i < 0) return;
+    if (i < 0 || !this.gate.letGo(seq, holder, archiveDir)) return;
+    archiveDir = this.gate.takeArchiveDir(seq);
     const [s] = this.sealed.splice(i, 1);
     const map = this.sealedMaps.get(seq) ?? null;
     this.sealedMaps.delete(seq);
@@ -123,10 +138,7 @@ export class WriteAheadLog implements RecordSink {
     this.commit.touchDir();
   }
 
-  /**
-   * performance.now() of the open segment's first append, null when it has none. Ages are
-   * measured on the monotonic clock: a wall-clock step must not hold a roll or hide a lag.
-   */
+  /** performance.now() of the open segment's first append (null: none): a wall-clock step must not hold a roll. */
   openSegmentFirstMono(): number | null {
     return this.active.records > 0 ? this.activeFirstMono : null;
   }
@@ -187,11 +199,12 @@ export class WriteAheadLog implements RecordSink {
     const now = Date.now();
     const seg = this.active;
     if (seg.records === 0) this.activeFirstMono = t0;
-    this.appendedBytes += bytes;
+    this.appendRate.add(bytes);
     for (const r of good) seg.append(FrameKind.Good, r, now);
     for (const r of bad) seg.append(FrameKind.Bad, r, now);
     this.opts.observer?.appended(good.length, bad.length, bytes, (performance.now() - t0) * 1000);
     if (this.opts.durability === 'none') {
+      seg.markAllDurable();
       waiter.onCommitted(null);
       return true;
     }
@@ -206,10 +219,8 @@ export class WriteAheadLog implements RecordSink {
     if (old.records === 0 || !this.prealloc.available) return false;
     this.seal(old);
     this.active = this.openSegment(this.prealloc.take());
-    // The next spare is written only once the roll's sync is done. That sync makes the sealed
-    // segment's truncation durable, which commits the file system journal, and (ext4 data=ordered)
-    // a journal commit first writes out the data of newly allocated blocks: a spare being written
-    // meanwhile held the sync (and the acks behind it).
+    // The next spare waits for the roll's sync: it commits the journal (the sealed segment's
+    // truncation), which on ext4 data=ordered first writes a spare's new blocks, holding the acks.
     this.rollSyncing = true;
     void this.commit.flush().finally(() => {
       this.rollSyncing = false;
@@ -257,11 +268,8 @@ export class WriteAheadLog implements RecordSink {
 
   /** Sets the pace of spare writing from the append rate since the last check and the roll ahead. */
   private paceSpares(now: number): void {
-    const seconds = (now - this.checkedAt) / 1000;
-    if (seconds <= 0) return;
-    const rate = (this.appendedBytes - this.checkedBytes) / seconds;
-    this.checkedAt = now;
-    this.checkedBytes = this.appendedBytes;
+    const rate = this.appendRate.sample(now);
+    if (rate === null) return;
     this.prealloc.setPace(spareFillPace({
       appendBytesPerSecond: rate,
       spareReady: this.prealloc.available,
