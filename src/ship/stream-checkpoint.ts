@@ -60,11 +60,13 @@ export class StreamCheckpoint {
   /** Why the file's content was not used (another WAL's, unreadable): null when it was, or absent. */
   readonly discarded: string | null;
   private writing = false;
+  private furthestSent: WalPosition | null;
 
   private constructor(private readonly fd: number, private readonly instanceId: string, found: { confirmed: Slot | null; sent: Slot | null }, discarded: string | null) {
     this.generation = found.confirmed?.generation ?? 0;
     this.confirmedPos = found.confirmed?.pos ?? null;
     this.sentPos = found.sent?.pos ?? null;
+    this.furthestSent = this.sentPos;
     this.discarded = discarded;
   }
 
@@ -86,7 +88,7 @@ export class StreamCheckpoint {
       confirmed = null;
       sent = null;
     }
-    if (sent !== null && (sent.instanceId !== instanceId || confirmed === null || comparePositions(sent.pos, confirmed.pos) < 0)) sent = null;
+    if (sent !== null && (sent.instanceId !== instanceId || (confirmed !== null && comparePositions(sent.pos, confirmed.pos) < 0))) sent = null;
     return new StreamCheckpoint(rw, instanceId, { confirmed, sent }, discarded);
   }
 
@@ -135,6 +137,10 @@ export class StreamCheckpoint {
    * it only sizes the possible duplicates.
    */
   markSent(pos: WalPosition): void {
+    // Never back: a restart resends from the checkpoint, and a kill during the resend must not
+    // forget how far the run before it had got.
+    if (this.furthestSent !== null && comparePositions(pos, this.furthestSent) <= 0) return;
+    this.furthestSent = pos;
     writeSync(this.fd, encodeSlot({ generation: 0, instanceId: this.instanceId, pos }), 0, SLOT_BYTES, SENT_SLOT);
   }
 

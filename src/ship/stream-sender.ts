@@ -8,7 +8,7 @@
  */
 import { strict as assert } from 'node:assert';
 import type { PutOutcome, StreamClient, StreamEntry } from './kinesis-client';
-import { type StreamCheckpoint, type WalPosition } from './stream-checkpoint';
+import { comparePositions, type StreamCheckpoint, type WalPosition } from './stream-checkpoint';
 import { type EntryRules, streamParts } from './stream-entries';
 import { LagClock } from './stream-lag';
 import type { WalTail } from './wal-tail';
@@ -117,10 +117,9 @@ export class StreamSender {
       if (read === null) break;
       const parts = streamParts(read.kind, read.records, this.o.rules);
       this.stats.sizeViolations += parts.sizeViolations;
-      if (this.resendUntil !== null && this.confirmed !== null && read.end.seq <= this.resendUntil.seq) {
-        // The previous run may have put these already: counted as possible duplicates.
-        if (read.end.seq < this.resendUntil.seq || read.end.offset <= this.resendUntil.offset) this.stats.resent += read.records.length;
-      }
+      // A batch starting before the previous run's furthest send may be in the stream already:
+      // its records count as possible duplicates (all of them: an upper bound).
+      if (this.resendUntil !== null && comparePositions(read.start, this.resendUntil) < 0) this.stats.resent += read.records.length;
       const batch: Batch = { end: read.end, segmentDone: read.segmentDone, done: false, parts: [] };
       if (parts.good.length > 0) batch.parts.push({ kind: 'good', stream: this.o.goodStream, pending: parts.good, attempts: 0 });
       if (parts.bad.length > 0) batch.parts.push({ kind: 'bad', stream: this.o.badStream, pending: parts.bad, attempts: 0 });

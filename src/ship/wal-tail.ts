@@ -19,6 +19,8 @@ export interface TailRead {
   kind: RecordKind;
   /** Payload copies, in WAL order. */
   records: Buffer[];
+  /** Where the read began and ended. */
+  start: WalPosition;
   end: WalPosition;
   /** The read ends its segment (sealed, read to the footer): once confirmed it can be released. */
   segmentDone: boolean;
@@ -114,8 +116,9 @@ export class WalTail {
     if (cur.offset >= cur.limit) {
       if (!cur.sealed) return null;
       // Sealed and read up to its end (a footer seen earlier would have ended it too).
-      return this.finish(cur, null, []);
+      return this.finish(cur, null, [], { seq: cur.seq, offset: cur.offset });
     }
+    const start = { seq: cur.seq, offset: cur.offset };
     const reader = this.readerOf(cur);
     reader.forget();
     const records: Buffer[] = [];
@@ -130,7 +133,8 @@ export class WalTail {
       if (len === 0 || end > cur.limit) throw new TailCorruption(`segment ${cur.seq}: frame at ${cur.offset} (length ${len}) does not end within ${cur.limit}`);
       if (frameKind === FrameKind.Footer) {
         cur.offset = cur.limit;
-        return cur.sealed ? this.finish(cur, kind, records) : null;
+        if (!cur.sealed) return records.length === 0 ? null : { kind: kind!, records, start, end: { seq: cur.seq, offset: cur.offset }, segmentDone: false };
+        return this.finish(cur, kind, records, start);
       }
       if (frameKind === FrameKind.Good || frameKind === FrameKind.Bad) {
         if (kind !== null && frameKind !== kind) break;
@@ -145,18 +149,18 @@ export class WalTail {
       records.push(Buffer.from(frame.subarray(FRAME_HEADER_BYTES)));
       bytes += len;
     }
-    if (cur.sealed && cur.offset >= cur.limit) return this.finish(cur, kind, records);
+    if (cur.sealed && cur.offset >= cur.limit) return this.finish(cur, kind, records, start);
     if (records.length === 0) return null;
-    return { kind: kind!, records, end: { seq: cur.seq, offset: cur.offset }, segmentDone: false };
+    return { kind: kind!, records, start, end: { seq: cur.seq, offset: cur.offset }, segmentDone: false };
   }
 
   /** Ends the current segment: the next read starts at the next one known. */
-  private finish(cur: Current, kind: RecordKind | null, records: Buffer[]): TailRead {
+  private finish(cur: Current, kind: RecordKind | null, records: Buffer[], start: WalPosition): TailRead {
     this.closeReader();
     this.cur = null;
     this.waitingFrom = cur.seq + 1;
     this.start = { seq: cur.seq + 1, offset: HEADER_BYTES };
-    return { kind: kind ?? FrameKind.Good, records, end: { seq: cur.seq, offset: cur.limit }, segmentDone: true };
+    return { kind: kind ?? FrameKind.Good, records, start, end: { seq: cur.seq, offset: cur.limit }, segmentDone: true };
   }
 
   /** The segment being read, or the first known one from where reading stands. */

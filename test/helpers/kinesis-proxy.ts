@@ -2,7 +2,8 @@
  * A Kinesis proxy in front of kinesalite that misbehaves on request, as a real stream does: 'down'
  * answers every call with a 500 InternalFailure (an outage); 'throttle' forwards only part of each
  * PutRecords batch and answers ProvisionedThroughputExceededException for the rest, in the
- * partial-failure shape of the real API (FailedRecordCount, per-record ErrorCode).
+ * partial-failure shape of the real API (FailedRecordCount, per-record ErrorCode); `latencyMs`
+ * slows every answer.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,8 @@ export type ProxyMode = { kind: 'pass' } | { kind: 'down' } | { kind: 'throttle'
 export interface KinesisProxy {
   endpoint: string;
   mode: ProxyMode;
+  /** Added before every answer: a slower stream keeps more batches in flight. */
+  latencyMs: number;
   counts: { calls: number; refusedCalls: number; throttledRecords: number; forwardedRecords: number };
   stop(): Promise<void>;
 }
@@ -45,7 +48,7 @@ function forward(targetPort: number, req: IncomingMessage, body: Buffer): Promis
 }
 
 export async function startKinesisProxy(targetPort: number): Promise<KinesisProxy> {
-  const proxy: KinesisProxy = { endpoint: '', mode: { kind: 'pass' }, counts: { calls: 0, refusedCalls: 0, throttledRecords: 0, forwardedRecords: 0 }, stop: async () => undefined };
+  const proxy: KinesisProxy = { endpoint: '', mode: { kind: 'pass' }, latencyMs: 0, counts: { calls: 0, refusedCalls: 0, throttledRecords: 0, forwardedRecords: 0 }, stop: async () => undefined };
   const answer = (res: ServerResponse, status: number, obj: object): void => {
     const b = Buffer.from(JSON.stringify(obj));
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': String(b.length) });
@@ -54,6 +57,7 @@ export async function startKinesisProxy(targetPort: number): Promise<KinesisProx
   const server: Server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
+      if (proxy.latencyMs > 0) await new Promise((r) => setTimeout(r, proxy.latencyMs));
       const target = req.headers['x-amz-target'];
       const mode = proxy.mode;
       proxy.counts.calls++;
