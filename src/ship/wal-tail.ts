@@ -167,7 +167,7 @@ export class WalTail {
   private current(): Current | null {
     if (this.cur !== null) return this.cur;
     const candidates = [...this.sealedAhead.keys()].filter((s) => s >= this.waitingFrom);
-    if (this.openSeq >= this.waitingFrom) candidates.push(this.openSeq);
+    if (this.openSeq >= 0 && this.openSeq >= this.waitingFrom) candidates.push(this.openSeq);
     if (candidates.length === 0) return null;
     const seq = Math.min(...candidates);
     const sealedBytes = this.sealedAhead.get(seq);
