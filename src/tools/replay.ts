@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config/load';
+import { streamSinkEnabled } from '../config/streams-block';
+import { replayIntoStream } from './replay-stream';
 import { objectKey } from '../ship/key-template';
 import { Outbox } from '../ship/outbox';
 import { shipSegment } from '../ship/ship-segment';
@@ -33,13 +35,17 @@ ship creates no duplicates. Each segment is deleted once its objects are confirm
   --dry-run      report what would be shipped (segments, records, keys); change nothing
   --to-dir DIR   write the files under DIR at their keys instead of uploading
   --config FILE  the collector's configuration (s3 and ship sections; SLUICE_* overrides apply)
+  --stream-only  put the records into the stream only (no S3 files)
   --help         this text
 
-The bucket must exist (replay never creates one).`;
+With the stream sink on in the configuration (collector.streams), the records also go to its
+Kinesis streams, from the WAL's stream checkpoint: what the instance had already put is not sent
+again. A segment is deleted only once every sink has it. The bucket and the streams must exist.`;
 
 export interface ReplayOptions {
   walDir: string;
   dryRun: boolean;
+  streamOnly: boolean;
   toDir: string | null;
   configFile: string | null;
 }
@@ -47,12 +53,14 @@ export interface ReplayOptions {
 export function parseReplayArgs(argv: readonly string[]): ReplayOptions | 'help' {
   let walDir: string | null = null;
   let dryRun = false;
+  let streamOnly = false;
   let toDir: string | null = null;
   let configFile: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') return 'help';
     if (a === '--dry-run') dryRun = true;
+    else if (a === '--stream-only') streamOnly = true;
     else if (a === '--to-dir' || a === '--config') {
       const v = argv[++i];
       if (v === undefined) throw new CliError(`replay: ${a} needs a value`, 2);
@@ -62,7 +70,8 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions | 'help'
     else throw new CliError('replay: one WAL directory at a time', 2);
   }
   if (walDir === null) throw new CliError(`replay: which WAL directory?\n${REPLAY_USAGE}`, 2);
-  return { walDir, dryRun, toDir, configFile };
+  if (streamOnly && toDir !== null) throw new CliError('replay: --stream-only writes no files (drop --to-dir)', 2);
+  return { walDir, dryRun, streamOnly, toDir, configFile };
 }
 
 /** Locks taken by this process (a shard's replay runs inside its parent's). */
@@ -93,7 +102,7 @@ export async function runReplay(argv: readonly string[], out: (line: string) => 
     const walDirs = readdirSync(dir).some((n) => SEGMENT_NAME.test(n)) ? [dir, ...shards.map((n) => join(dir, n))] : shards.map((n) => join(dir, n));
     for (const sub of walDirs) {
       out(JSON.stringify({ wal: sub }));
-      const rest = [...(args.dryRun ? ['--dry-run'] : []), ...(args.toDir === null ? [] : ['--to-dir', args.toDir]), ...(args.configFile === null ? [] : ['--config', args.configFile])];
+      const rest = [...(args.dryRun ? ['--dry-run'] : []), ...(args.streamOnly ? ['--stream-only'] : []), ...(args.toDir === null ? [] : ['--to-dir', args.toDir]), ...(args.configFile === null ? [] : ['--config', args.configFile])];
       if (sub === dir) await replayOneDir(sub, args, out); else await runReplay([sub, ...rest], out);
     }
     return 0;
@@ -128,6 +137,18 @@ async function replayOneDir(dir: string, args: ReplayOptions, out: (line: string
 
   const report = recoverWal(dir, quiet, recordTimeMs);
   for (const q of report.quarantined) out(JSON.stringify({ quarantined: q.file, reason: q.reason }));
+  const toStream = streamSinkEnabled(config);
+  if (args.streamOnly && !toStream) throw new CliError('replay: --stream-only needs the stream sink in the configuration (collector.streams.good.name)', 2);
+  if (toStream) {
+    // The stream first: a segment leaves the WAL only once every sink has it.
+    const r = await replayIntoStream(config, dir, report.instanceId, report.sealed);
+    out(JSON.stringify({ stream: config.collector.streams.good.name, from: r.from, recordsPut: r.recordsPut, resent: r.resent }));
+    if (args.streamOnly) {
+      for (const seg of report.sealed) rmSync(seg.path, { force: true });
+      out(JSON.stringify({ segments: report.sealed.length, records: r.recordsPut, quarantined: report.quarantined.length, to: 'stream' }));
+      return 0;
+    }
+  }
   const session = args.toDir === null ? await openS3Session(config, 'replay') : null;
   const work = mkdtempSync(join(tmpdir(), 'sluice-replay-'));
   const plan: ShipPlan = {
