@@ -19,7 +19,7 @@ const check = args.includes('--check');
 
 /** Every scenario the suite produces, in table order (a missing one is reported as not run). */
 const EXPECTED = [
-  'crash-sigkill-loop', 'crash-between-upload-and-release', 'crash-second-instance', 'crash-stream-sigkill',
+  'crash-sigkill-loop', 'crash-between-upload-and-release', 'crash-second-instance', 'crash-stream-sigkill', 'crash-stream-power-cut',
   'fault-s3-down', 'fault-s3-5xx-slow', 'fault-disk-full', 'fault-disk-full-s3-down', 'fault-drain-s3-down', 'fault-flipped-bit', 'fault-flipped-bit-open',
   'fault-slow-sync', 'fault-clock-step', 'fault-idle-flood', 'fault-slow-body', 'fault-stream-outage',
   'fuzz-http', 'fuzz-split-pipeline', 'security', 'soak-ci',

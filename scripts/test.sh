@@ -12,6 +12,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || need+=(faketime)
+/usr/bin/python3 -c 'import fusepy' >/dev/null 2>&1 || need+=(python3-fusepy libfuse2)
+command -v fusermount >/dev/null 2>&1 || need+=(fuse3)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing test prerequisites: ${need[*]}"
