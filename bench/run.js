@@ -100,7 +100,7 @@ const sluiceDef = (durability, shards, cpus, config = 'sluice.json') => ({
 // Shipping runs (nice 10) as in production.
 fs.writeFileSync(path.join(WORK, 'sluice.json'), JSON.stringify({}));
 // The commit delay (off by default): a group of fewer than 16 requests waits 1 ms for company.
-fs.writeFileSync(path.join(WORK, 'sluice-delay.json'), JSON.stringify({ wal: { commitDelay: 1 } }));
+fs.writeFileSync(path.join(WORK, 'sluice-delay.json'), JSON.stringify({ wal: { commitDelayMs: 1 } }));
 // Groups of up to 8 requests synced on the event loop while syncs are fast (off by default).
 fs.writeFileSync(path.join(WORK, 'sluice-loop.json'), JSON.stringify({ wal: { loopSyncGroup: 8 } }));
 const DEFS = {
@@ -122,7 +122,7 @@ const DEFS = {
   'sluice-2t-2c': sluiceDef('fsync', 2, '0,1'),
 };
 const LABEL = {
-  uws: 'uWS ceiling (anchor A)', 'uws-log': 'uWS + buffered access log in JS, no fsync (anchor A+log)', 'uws-log-fsync': 'uWS + JS access log, fsync acks (A+log+fsync, bench/anchor-fsync.js)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none', 'sluice-delay': 'Sluice, fsync acks, wal.commitDelay 1 ms', 'sluice-loop': 'Sluice, fsync acks, small groups synced on the loop (wal.loopSyncGroup 8)',
+  uws: 'uWS ceiling (anchor A)', 'uws-log': 'uWS + buffered access log in JS, no fsync (anchor A+log)', 'uws-log-fsync': 'uWS + JS access log, fsync acks (A+log+fsync, bench/anchor-fsync.js)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none', 'sluice-delay': 'Sluice, fsync acks, wal.commitDelayMs 1 ms', 'sluice-loop': 'Sluice, fsync acks, small groups synced on the loop (wal.loopSyncGroup 8)',
   floor: 'fdatasync floor (disk only: bench/sync-floor.js)',
   'sluice-1t-2c': 'Sluice, 1 HTTP thread, cores 0-1 (shared with wrk)', 'sluice-2t-2c': 'Sluice, 2 HTTP threads (wal.shards 2), cores 0-1 (shared with wrk)',
 };

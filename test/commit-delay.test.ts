@@ -1,4 +1,4 @@
-// The commit delay (wal.commitDelay, wal.commitGroup) on a real WAL on disk: a lone request
+// The commit delay (wal.commitDelayMs, wal.commitGroup) on a real WAL on disk: a lone request
 // waits the delay before its sync, a group of commitGroup requests syncs at once and shares one
 // sync, and closing the WAL does not wait for the delay.
 import t from 'tap';
@@ -104,9 +104,9 @@ t.test('a small group gathered during a short sync still waits out its delay', a
   t.ok(waited >= 600 - 5, `the second waited its delay, not just for the sync it arrived during (${waited.toFixed(0)} ms)`);
 });
 
-t.test('wal.commitDelay and wal.commitGroup reach the server\'s WAL', async (t) => {
+t.test('wal.commitDelayMs and wal.commitGroup reach the server\'s WAL', async (t) => {
   const server = serverPool(t);
-  const s = await server({ ship: { enabled: false }, wal: { commitDelay: 800, commitGroup: 3 } });
+  const s = await server({ ship: { enabled: false }, wal: { commitDelayMs: 800, commitGroup: 3 } });
   const lone = performance.now();
   t.equal((await request(s.port, { method: 'GET', path: '/i?e=pv&n=1' })).status, 200, 'a lone pixel is answered');
   const loneMs = performance.now() - lone;

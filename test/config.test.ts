@@ -149,3 +149,16 @@ t.test('the server with a HOCON file, and CLI errors', async (t) => {
   const cli = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'server', '--help'], { encoding: 'utf8' });
   t.match(cli.stdout, /Usage: node dist\/server/, 'sluice server --help');
 });
+
+t.test('keys renamed to carry their unit: the old names still load, with a note, and both at once are refused', async (t) => {
+  const notes: string[] = [];
+  const { config } = configFromObject({ wal: { maxSegmentAge: '30 s' }, ship: { maxLag: '2 minutes', readChunk: '128 KiB' }, admin: { maxEventLoopDelay: '2 s' } }, notes);
+  t.equal(config.wal.maxSegmentAgeMs, 30_000, 'wal.maxSegmentAge is read as wal.maxSegmentAgeMs');
+  t.equal(config.ship.maxLagMs, 120_000);
+  t.equal(config.ship.readChunkBytes, 128 * 1024);
+  t.equal(config.admin.maxEventLoopDelayMs, 2000);
+  t.ok(notes.includes('wal.maxSegmentAge is deprecated: it is read as wal.maxSegmentAgeMs (the same value; rename it)'), 'a deprecation note names both');
+  t.equal(notes.filter((n) => n.includes('is deprecated')).length, 4, 'one note per old name');
+  t.throws(() => configFromObject({ ship: { maxLag: '1 minute', maxLagMs: '2 minutes' } }), /ship\.maxLag: the old name of ship\.maxLagMs: set one of the two/);
+  t.throws(() => configFromObject({ ship: { maxLagg: '1 minute' } }), /ship\.maxLagg: unknown key/, 'other unknown keys are still refused');
+});

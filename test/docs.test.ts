@@ -55,7 +55,7 @@ t.test('the systemd unit passes systemd-analyze verify, and its stop timeout cov
   const stop = Number(/^TimeoutStopSec=(\d+)$/m.exec(text)![1]) * 1000;
   // The defaults, typed by the schema itself.
   const c = SCHEMA.fields.collector.fields;
-  const drain = c.preTerminationPeriod.default + c.networking.fields.responseHeaderTimeout.default + SCHEMA.fields.ship.fields.drainTimeout.default;
+  const drain = c.preTerminationPeriod.default + c.networking.fields.responseHeaderTimeout.default + SCHEMA.fields.ship.fields.drainTimeoutMs.default;
   t.ok(stop > drain, `TimeoutStopSec ${stop} ms > pre-termination + response timeout + ship drain ${drain} ms`);
   t.match(text, /^RequiresMountsFor=\/var\/lib\/sluice\/wal$/m, 'the WAL mount is a dependency');
 });

@@ -1,4 +1,4 @@
-// The shutdown drain with S3 refusing (issue 20, item 6): it waits up to ship.drainTimeout and
+// The shutdown drain with S3 refusing (issue 20, item 6): it waits up to ship.drainTimeoutMs and
 // logs the truth (segments left), never "everything shipped"; what is left stays in the WAL.
 import t from 'tap';
 import { request } from './helpers/http';
@@ -11,7 +11,7 @@ t.test('SIGTERM with S3 down: the drain waits its deadline and says what is left
   const s3 = await startS3();
   const s = await startServer({
     env: shipEnv(s3, 60),
-    config: { collector: { preTerminationPeriod: '0 seconds' }, ship: { drainTimeout: '4 seconds', retryBaseDelay: '50 ms', retryMaxDelay: '300 ms', maxAttempts: 2 }, s3: { requestTimeout: '1 second' } },
+    config: { collector: { preTerminationPeriod: '0 seconds' }, ship: { drainTimeoutMs: '4 seconds', retryBaseDelayMs: '50 ms', retryMaxDelayMs: '300 ms', maxAttempts: 2 }, s3: { requestTimeoutMs: '1 second' } },
   });
   t.teardown(() => s.stop());
   await s3.stop();
@@ -26,5 +26,5 @@ t.test('SIGTERM with S3 down: the drain waits its deadline and says what is left
   t.match(out, /"shipped":false,"left":1,"msg":"drain deadline passed; the rest stays in the WAL"/, 'says one segment is left');
   const kept = walPayloads(s.walDir, FrameKind.Good).length;
   t.equal(kept, 20, 'the 20 acknowledged events are still in the WAL');
-  recordScenario({ id: 'fault-drain-s3-down', group: 'fault', title: 'SIGTERM with S3 refusing and one segment unshipped (drainTimeout 4 s)', acknowledged: 20, lost: 20 - kept, crashes: code === 0 ? 0 : 1, notes: `exit after ${ms} ms; the log names the segment left` }, ms >= 3500 && !/everything shipped/.test(out));
+  recordScenario({ id: 'fault-drain-s3-down', group: 'fault', title: 'SIGTERM with S3 refusing and one segment unshipped (drainTimeoutMs 4 s)', acknowledged: 20, lost: 20 - kept, crashes: code === 0 ? 0 : 1, notes: `exit after ${ms} ms; the log names the segment left` }, ms >= 3500 && !/everything shipped/.test(out));
 });

@@ -1,4 +1,4 @@
-// Small groups synced on the event loop (wal.loopSyncGroup, wal.loopSyncBelow), on a real WAL on
+// Small groups synced on the event loop (wal.loopSyncGroup, wal.loopSyncBelowMs), on a real WAL on
 // disk: which syncs run on the loop and which on the thread pool, what a failed sync on the loop
 // does, and the server's setting and counter. The fs functions are wrapped (and called through)
 // to see which one each sync used; their counts start once the WAL is open (opening syncs too).
@@ -62,9 +62,9 @@ t.test('a group of at most loopSyncGroup requests is synced on the loop, a large
   t.equal(calls.sync, syncCalls, 'with no fdatasyncSync');
 });
 
-t.test('after a sync slower than loopSyncBelow the next one goes to the pool, then back to the loop', async (t) => {
+t.test('after a sync slower than loopSyncBelowMs the next one goes to the pool, then back to the loop', async (t) => {
   let slowMs = 300;
-  // Fault injection: a wait before the sync makes it last more than loopSyncBelow (100 ms, far
+  // Fault injection: a wait before the sync makes it last more than loopSyncBelowMs (100 ms, far
   // above what a sync takes even on a loaded machine, so the fast syncs stay under it).
   const { wal, calls, syncs } = spiedWal(t, { loopSync: { group: 8, belowMs: 100 }, syncDelayMs: () => slowMs });
   t.equal(await put(wal, [record(1)]), true, 'first request acknowledged');
@@ -118,9 +118,9 @@ t.test('the server syncs every group on the pool by default; with loopSyncGroup 
   const off = await start({ ship: { enabled: false } });
   for (let i = 0; i < 3; i++) t.equal((await request(off.port, { path: '/i?e=pv' })).status, 200, `by default, pixel ${i + 1} answered 200`);
   t.equal(await metric(off.adminPort), 0, 'and no sync ran on the loop');
-  // loopSyncBelow at its maximum: on a loaded machine a sync can take over the default 2 ms, and
+  // loopSyncBelowMs at its maximum: on a loaded machine a sync can take over the default 2 ms, and
   // the next would go to the pool; the group size is what this test is about.
-  const on = await start({ ship: { enabled: false }, wal: { loopSyncGroup: 8, loopSyncBelow: 1000 } });
+  const on = await start({ ship: { enabled: false }, wal: { loopSyncGroup: 8, loopSyncBelowMs: 1000 } });
   for (let i = 0; i < 3; i++) t.equal((await request(on.port, { path: '/i?e=pv' })).status, 200, `with loopSyncGroup 8, pixel ${i + 1} answered 200`);
   t.ok((await metric(on.adminPort)) >= 3, 'sluice_wal_loop_syncs_total counts their syncs');
 });

@@ -45,7 +45,7 @@ function freePort(): Promise<number> {
 t.test('starting until S3 answers, then healthy', async (t) => {
   const port = await freePort();
   const env = { ...shipEnv({ endpoint: `http://127.0.0.1:${port}` }), SLUICE_PORT: '0' };
-  const s = await startServer({ config: { ship: { retryBaseDelay: '50 ms', retryMaxDelay: '300 ms' } }, env, waitShipper: false });
+  const s = await startServer({ config: { ship: { retryBaseDelayMs: '50 ms', retryMaxDelayMs: '300 ms' } }, env, waitShipper: false });
   t.teardown(() => s.stop());
   await expectHealth(t, s, ['s3'], /S3 not answering/, 'S3 down at start');
   t.equal((await request(s.port, { path: '/i?e=pv' })).status, 200, 'events are accepted meanwhile (the WAL holds them)');
@@ -69,21 +69,21 @@ t.test('the WAL over its unshipped-bytes cap: unhealthy, events 503', async (t) 
 });
 
 t.test('slow syncs: unhealthy while over the bound', async (t) => {
-  const s = await server({ ship: { enabled: false }, wal: { maxSyncLatency: '100 ms' } }, { SLUICE_FAULT_SYNC_DELAY_MS: '300' });
+  const s = await server({ ship: { enabled: false }, wal: { maxSyncLatencyMs: '100 ms' } }, { SLUICE_FAULT_SYNC_DELAY_MS: '300' });
   await expectHealth(t, s, [], null, 'before any sync');
   t.equal((await request(s.port, { path: '/i?e=pv' })).status, 200, 'a slow sync still acknowledges');
   await expectHealth(t, s, ['wal'], /the last WAL sync took \d+ ms \(bound 100 ms\)/, 'after a 300 ms sync');
 });
 
 t.test('a blocked event loop: unhealthy', async (t) => {
-  const s = await server({ ship: { enabled: false }, admin: { maxEventLoopDelay: '100 ms' } }, { SLUICE_FAULT_LOOP_BLOCK_MS: '400' });
+  const s = await server({ ship: { enabled: false }, admin: { maxEventLoopDelayMs: '100 ms' } }, { SLUICE_FAULT_LOOP_BLOCK_MS: '400' });
   await expectHealth(t, s, ['event-loop'], /event-loop delay \d+ ms exceeds 100 ms/, 'loop blocked 400 ms every 1.5 s');
 });
 
-t.test('shipping lag over ship.maxLag while S3 is down, healthy once it is back', async (t) => {
+t.test('shipping lag over ship.maxLagMs while S3 is down, healthy once it is back', async (t) => {
   const s3 = await startS3();
   t.teardown(() => s3.stop());
-  const s = await server({ ship: { maxLag: '2 seconds', retryBaseDelay: '50 ms', retryMaxDelay: '300 ms' } }, shipEnv(s3, 1));
+  const s = await server({ ship: { maxLagMs: '2 seconds', retryBaseDelayMs: '50 ms', retryMaxDelayMs: '300 ms' } }, shipEnv(s3, 1));
   await expectHealth(t, s, [], null, 'shipping');
   await s3.stop();
   t.equal((await request(s.port, { path: '/i?e=pv&eid=during-outage' })).status, 200, 'events are acknowledged during the outage');

@@ -74,7 +74,7 @@ t.test('the wall clock steps one hour backwards during traffic', async (t) => {
   t.teardown(() => s3.stop());
   const clockFile = join(mkdtempSync(join(tmpdir(), 'sluice-clock-')), 'faketime');
   writeFileSync(clockFile, '+0\n');
-  const s = await server({ ship: { maxLag: '20 seconds' } }, {
+  const s = await server({ ship: { maxLagMs: '20 seconds' } }, {
     ...shipEnv(s3, 2), LD_PRELOAD: FAKETIME, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1',
   });
   const l = load(s, 'clock', 8);

@@ -11,9 +11,9 @@ import { waitFor } from './helpers/wait';
 
 t.test('planReload: applied and needing a restart', async (t) => {
   const a = configFromObject({}).config;
-  const b = configFromObject({ collector: { redirectDomains: ['x.example'], port: 9000, cookie: { name: 'sp2' } }, wal: { maxPendingRecords: 10 }, ship: { maxLag: '20 minutes' } }).config;
+  const b = configFromObject({ collector: { redirectDomains: ['x.example'], port: 9000, cookie: { name: 'sp2' } }, wal: { maxPendingRecords: 10 }, ship: { maxLagMs: '20 minutes' } }).config;
   const plan = planReload(a, b);
-  t.same(plan.applied, ['collector.cookie.name', 'collector.redirectDomains', 'ship.maxLag']);
+  t.same(plan.applied, ['collector.cookie.name', 'collector.redirectDomains', 'ship.maxLagMs']);
   t.same(plan.needRestart, ['collector.port', 'wal.maxPendingRecords']);
   const r = reloadedConfig(a, b);
   t.same(r.collector.redirectDomains, ['x.example'], 'applied');

@@ -1,4 +1,4 @@
-// The shipper reads a sealed segment through one bounded chunk (ship.readChunk), not whole: the
+// The shipper reads a sealed segment through one bounded chunk (ship.readChunkBytes), not whole: the
 // streaming walk must find exactly what the in-memory scan finds (records, footer, the first
 // problem and its offset) on sealed, open, cut and corrupted segments, with frames that straddle
 // chunk boundaries; a record longer than the chunk grows the buffer to that record and no more;

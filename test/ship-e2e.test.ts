@@ -147,7 +147,7 @@ t.test('multipart uploads, SSE-KMS and storage class reach S3', async (t) => {
   const endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
   // A 20 s interval (the segment rolls at 16 s): the records below land in one segment even on a
   // loaded machine, so its LZO file is over the multipart threshold.
-  const s = await server({ ship: { multipartThreshold: '5 MiB', partSize: '5 MiB' }, s3: { sse: 'aws:kms', kmsKeyId: 'alias/sluice-test', storageClass: 'STANDARD_IA' } }, shipEnv({ endpoint }, 20));
+  const s = await server({ ship: { multipartThresholdBytes: '5 MiB', partSizeBytes: '5 MiB' }, s3: { sse: 'aws:kms', kmsKeyId: 'alias/sluice-test', storageClass: 'STANDARD_IA' } }, shipEnv({ endpoint }, 20));
   const { randomBytes } = await import('node:crypto');
   const sent: string[] = [];
   // About 7 MiB of incompressible records: the LZO file is over the multipart threshold.

@@ -12,7 +12,7 @@ import { peakRss, recordScenario } from './helpers/reliability';
 
 const server = serverPool(t);
 const OUTAGE_S = Number(process.env['SLUICE_TEST_OUTAGE_S'] ?? 60);
-const fastRetry = { ship: { retryBaseDelay: '50 ms', retryMaxDelay: '500 ms', maxAttempts: 4 }, s3: { requestTimeout: '1 second' } };
+const fastRetry = { ship: { retryBaseDelayMs: '50 ms', retryMaxDelayMs: '500 ms', maxAttempts: 4 }, s3: { requestTimeoutMs: '1 second' } };
 
 async function shippedEids(s3: TestS3): Promise<string[]> {
   const out: string[] = [];
@@ -41,7 +41,7 @@ async function expectExactlyOnce(t: Test, s3: TestS3, acked: Set<string>): Promi
 t.test(`S3 down for ${OUTAGE_S} s, then back`, async (t) => {
   const s3 = await startS3();
   t.teardown(() => s3.stop().catch(() => undefined));
-  const s = await server({ ...fastRetry, ship: { ...fastRetry.ship, maxLag: '5 seconds' } }, shipEnv(s3, 2));
+  const s = await server({ ...fastRetry, ship: { ...fastRetry.ship, maxLagMs: '5 seconds' } }, shipEnv(s3, 2));
   await waitFor('healthy', async () => ((await request(s.port, { path: '/health' })).status === 200 ? true : null));
   const acked = new Set<string>();
   let n = 0;

@@ -31,7 +31,7 @@ t.test('object keys: the UTC hour of the first event, zero-padded sequence', asy
 });
 
 t.test('S3 settings from the configuration', async (t) => {
-  const { config } = configFromObject({ s3: { region: 'eu-west-1', useAws: true, bucket: 'b-ucket', sse: 'AES256' }, ship: { partSize: '5 MiB' } });
+  const { config } = configFromObject({ s3: { region: 'eu-west-1', useAws: true, bucket: 'b-ucket', sse: 'AES256' }, ship: { partSizeBytes: '5 MiB' } });
   const s = s3Settings(config);
   t.equal(s.endpoint, 'https://s3.eu-west-1.amazonaws.com', 'AWS S3 for the region');
   t.same([s.bucket, s.sse, s.partSize], ['b-ucket', 'AES256', 5 * 1024 * 1024]);
@@ -111,7 +111,9 @@ t.test('an outbox slot is never written past its reservation', async (t) => {
 });
 
 t.test('tools: arguments, progress', async (t) => {
-  t.same(parseReplayArgs(['/w', '--dry-run', '--to-dir', '/o']), { walDir: '/w', dryRun: true, toDir: '/o', configFile: null });
+  t.same(parseReplayArgs(['/w', '--dry-run', '--to-dir', '/o']), { walDir: '/w', dryRun: true, streamOnly: false, toDir: '/o', configFile: null });
+  t.same(parseReplayArgs(['/w', '--stream-only']), { walDir: '/w', dryRun: false, streamOnly: true, toDir: null, configFile: null });
+  t.throws(() => parseReplayArgs(['/w', '--stream-only', '--to-dir', '/o']), /--stream-only writes no files/);
   t.equal(parseReplayArgs(['--help']), 'help');
   t.throws(() => parseReplayArgs([]), { code: 'SLUICE_E_TOOL' });
   t.throws(() => parseReplayArgs(['/a', '/b']), /one WAL directory at a time/);

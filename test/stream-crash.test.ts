@@ -32,7 +32,7 @@ t.test(`stream sink: SIGKILL ${KILLS} times under load`, async (t) => {
   const walDir = join(mkdtempSync(join(tmpdir(), 'sluice-stream-crash-')), 'wal');
   const config = {
     collector: { preTerminationPeriod: '0 s', streams: { good: { name: 'good', buffer: { recordLimit: 50 } }, bad: { name: 'bad' } } },
-    wal: { maxSegmentAge: '400 ms' },
+    wal: { maxSegmentAgeMs: '400 ms' },
     stream: { maxInFlightBatches: 4 },
   };
   const env = { ...KINESIS_ENV, ...shipEnv(s3, 1), SLUICE_WAL_DIR: walDir, SLUICE_KINESIS_ENDPOINT: proxy.endpoint, SLUICE_WAL_SEGMENT_BYTES: String(16 * 1024 * 1024) };

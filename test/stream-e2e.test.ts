@@ -3,6 +3,7 @@
 // shard and decoded with the reference Thrift code, field for field; the good records are the same
 // bytes as those shipped to S3 as LZO; bad rows reach the bad stream.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { buildPageView, buildStructEvent, newTracker } from '@snowplow/node-tracker';
 import { request } from './helpers/http';
 import { KINESIS_ENV, startKinesis } from './helpers/kinesis';
@@ -99,6 +100,12 @@ t.test('an unchanged SSC Kinesis config: every acknowledged event in the stream,
   t.same(new Set(inS3.map(key)), new Set(records.map((r) => key(r.data))), 'stream and S3 hold identical CollectorPayload bytes');
 
   t.equal(await metric(s.adminPort!, 'sluice_stream_records_put_total', 'stream="good"'), records.length, 'records put, counted');
+  const exposition = (await request(s.adminPort!, { path: '/metrics' })).text;
+  const check = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
+  t.equal(check.status, 0, `promtool check metrics with the stream sink's figures: ${check.stdout}${check.stderr}`);
+  const status = JSON.parse((await request(s.adminPort!, { path: '/status.json' })).text) as { streamLagMs: number | null; streamRecordsPut: number | null };
+  t.equal(status.streamRecordsPut, records.length, 'the status page has the stream sink\'s figures');
+  t.equal(status.streamLagMs, 0);
   const health = await healthDetail(s.adminPort!);
   t.ok(health.checks.some((c) => c.name === 'stream' && c.ok), `/health has the stream check: ${JSON.stringify(health.checks.find((c) => c.name === 'stream'))}`);
   t.equal((await request(s.port, { path: '/sink-health' })).status, 200, '/sink-health 200 while the stream takes records');

@@ -31,7 +31,7 @@ t.test(`a ${OUTAGE_MS / 1000} s stream outage, then throttling: 0 lost, backlog 
         bad: { name: 'bad', customEndpoint: proxy.endpoint },
       },
     },
-    wal: { maxRecordBytes: 65536, segmentBytes: '1 MiB', maxSegmentAge: '1 s', maxUnshippedBytes: '3 MiB' },
+    wal: { maxRecordBytes: 65536, segmentBytes: '1 MiB', maxSegmentAgeMs: '1 s', maxUnshippedBytes: '3 MiB' },
     ship: { enabled: false },
     stream: { maxLagMs: '5 s', requestTimeoutMs: '2 s' },
   }, KINESIS_ENV);

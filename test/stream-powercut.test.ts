@@ -59,7 +59,7 @@ t.test(`stream sink: ${CUTS} power cuts under load, 0 acknowledged events missin
   proxy.latencyMs = 100;
   const root = mkdtempSync(join(tmpdir(), 'sluice-cut-'));
   const disk = join(root, 'disk');
-  const config = { collector: { preTerminationPeriod: '0 s', streams: { good: { name: 'good', buffer: { recordLimit: 50 } }, bad: { name: 'bad' } } }, ship: { enabled: false }, wal: { spareSegments: 1, maxSegmentAge: '500 ms' } };
+  const config = { collector: { preTerminationPeriod: '0 s', streams: { good: { name: 'good', buffer: { recordLimit: 50 } }, bad: { name: 'bad' } } }, ship: { enabled: false }, wal: { spareSegments: 1, maxSegmentAgeMs: '500 ms' } };
   const env = { ...KINESIS_ENV, SLUICE_KINESIS_ENDPOINT: proxy.endpoint };
   const acked = new Set<string>();
   let resent = 0;

@@ -17,7 +17,7 @@ import { StreamSender } from '../src/ship/stream-sender';
 import { WalTail } from '../src/ship/wal-tail';
 import { FrameKind, HEADER_BYTES } from '../src/wal/segment-format';
 import { ReleaseGate } from '../src/wal/segment-release';
-import { segmentFileName, STREAM_CHECKPOINT_FILE } from '../src/wal/wal-files';
+import { segmentFileName, STREAM_CHECKPOINT_FILE, STREAM_SENT_FILE } from '../src/wal/wal-files';
 import { startKinesis } from './helpers/kinesis';
 import { openWal, put, record, tempDir } from './helpers/wal';
 
@@ -96,7 +96,7 @@ t.test('release gate: a segment leaves the WAL only when every sink is past it',
 t.test('checkpoint: two slots in turn, a torn slot falls back, another WAL\'s is not used', async (t) => {
   const dir = tempDir();
   const path = join(dir, STREAM_CHECKPOINT_FILE);
-  const c = StreamCheckpoint.open(path, ID);
+  const c = StreamCheckpoint.inWal(dir, ID);
   t.equal(c.confirmed, null, 'none at first');
   await c.commit({ seq: 1, offset: 100 });
   await c.commit({ seq: 1, offset: 200 });
@@ -104,7 +104,7 @@ t.test('checkpoint: two slots in turn, a torn slot falls back, another WAL\'s is
   c.markSent({ seq: 2, offset: 64 });
   c.markSent({ seq: 1, offset: 300 });
   c.close();
-  const reopened = StreamCheckpoint.open(path, ID);
+  const reopened = StreamCheckpoint.inWal(dir, ID);
   t.same(reopened.confirmed, { seq: 1, offset: 200 }, 'the newest slot');
   t.same(reopened.sentBefore, { seq: 2, offset: 64 }, 'the furthest send, not the later lower one');
   reopened.close();
@@ -112,14 +112,15 @@ t.test('checkpoint: two slots in turn, a torn slot falls back, another WAL\'s is
   const fd = openSync(path, 'r+');
   writeSync(fd, Buffer.from('torn'), 0, 4, 20);
   closeSync(fd);
-  const torn = StreamCheckpoint.open(path, ID);
+  const torn = StreamCheckpoint.inWal(dir, ID);
   t.same(torn.confirmed, { seq: 1, offset: 100 }, 'a torn write leaves the other slot');
   torn.close();
-  const other = StreamCheckpoint.open(path, '99999999-2222-4333-8444-555555555555');
+  const other = StreamCheckpoint.inWal(dir, '99999999-2222-4333-8444-555555555555');
   t.equal(other.confirmed, null);
   t.match(other.discarded, /WAL 11111111/, 'another WAL\'s checkpoint is named and not used');
   other.close();
-  t.ok(readFileSync(path).length >= 2 * 4096 + 64, 'three slots in the file');
+  t.ok(readFileSync(path).length >= 4096 + 64, 'two slots in the checkpoint file');
+  t.equal(readFileSync(join(dir, STREAM_SENT_FILE)).length, 64, 'the sent mark in its own file');
 });
 
 t.test('lag clock and durable mark', async (t) => {
@@ -233,7 +234,7 @@ t.test('sender: only failed records retried, at most maxInFlightBatches out, che
   const flaky = new FlakyClient(real, new Set(['record-7-hhh', 'record-250-q']));
   const tail = new WalTail(dir, 64 * 1024, null);
   for (const s of sealed) tail.addSealed(s.seq, s.bytes);
-  const checkpoint = StreamCheckpoint.open(join(dir, STREAM_CHECKPOINT_FILE), wal.instanceId);
+  const checkpoint = StreamCheckpoint.inWal(dir, wal.instanceId);
   const released: number[] = [];
   const sender = new StreamSender(tail, checkpoint, { good: flaky, bad: flaky }, {
     goodStream: 'g', badStream: 'b', batchRecords: 20, batchBytes: 1024 * 1024, maxInFlightBatches: 3,

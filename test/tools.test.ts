@@ -66,7 +66,7 @@ t.test('replay after the instance shipped part of its WAL: no duplicates', async
   const s3 = await startS3();
   t.teardown(() => s3.stop());
   // Ships, then dies between the confirmed upload and the release: the segment is both in S3 and in the WAL.
-  const s = await startServer({ config: { ship: { retryBaseDelay: '50 ms' } }, env: { ...shipEnv(s3, 2), SLUICE_FAULT_KILL_AFTER_SHIP: '1' } });
+  const s = await startServer({ config: { ship: { retryBaseDelayMs: '50 ms' } }, env: { ...shipEnv(s3, 2), SLUICE_FAULT_KILL_AFTER_SHIP: '1' } });
   const acked: string[] = [];
   for (let i = 0; i < 80; i++) if ((await request(s.port, { path: `/i?e=pv&eid=q${i}` })).status === 200) acked.push(`q${i}`);
   await s.exited;

@@ -23,7 +23,7 @@ t.test(`SIGKILL ${KILLS} times under load`, async (t) => {
   let peak = 0;
   let crashes = 0;
   for (let kill = 0; kill < KILLS; kill++) {
-    const s = await startServer({ env: { SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(8 * 1024 * 1024) }, config: { ship: { enabled: false }, wal: { maxSegmentAge: '300 ms' }, collector: { networking: { dropPayloadSize: 65536, maxPayloadSize: 65536 } } } });
+    const s = await startServer({ env: { SLUICE_WAL_DIR: walDir, SLUICE_WAL_SEGMENT_BYTES: String(8 * 1024 * 1024) }, config: { ship: { enabled: false }, wal: { maxSegmentAgeMs: '300 ms' }, collector: { networking: { dropPayloadSize: 65536, maxPayloadSize: 65536 } } } });
     const m = /"recovered":(\d+)/.exec(s.output());
     if (m !== null) recoveredSegments += Number(m[1]);
     let running = true;

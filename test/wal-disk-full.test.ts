@@ -173,8 +173,8 @@ t.test('a WAL volume that fills while S3 is down drains by itself once S3 return
     env: { ...shipEnv(s3, 60), SLUICE_WAL_DIR: join(mnt, 'wal'), SLUICE_WAL_SEGMENT_BYTES: String(4 * 1024 * 1024) },
     config: {
       wal: { minFreeBytes: 0, maxRecordBytes: 100_000 },
-      ship: { retryBaseDelay: '50 ms', retryMaxDelay: '500 ms', maxAttempts: 2 },
-      s3: { requestTimeout: '1 second' },
+      ship: { retryBaseDelayMs: '50 ms', retryMaxDelayMs: '500 ms', maxAttempts: 2 },
+      s3: { requestTimeoutMs: '1 second' },
       collector: { networking: { dropPayloadSize: 65536, maxPayloadSize: 65536 } },
     },
   });

@@ -149,7 +149,7 @@ t.test('roll on age', async (t) => {
   wal.onSealed((s) => sealed.push(s.seq));
   await put(wal, [record(1)]);
   await new Promise((r) => setTimeout(r, 900));
-  t.equal(sealed.length, 1, 'the segment rolled after maxSegmentAge');
+  t.equal(sealed.length, 1, 'the segment rolled after maxSegmentAgeMs');
   await new Promise((r) => setTimeout(r, 500));
   t.equal(sealed.length, 1, 'an empty segment does not roll');
   await wal.close();

@@ -78,7 +78,7 @@ function renderSection(path: string, sec: Section, out: string[], depth: number)
   if (leaves.length > 0) {
     out.push('| Key | Type | Default | Environment | Meaning |', '|---|---|---|---|---|');
     for (const [k, leaf] of leaves) {
-      out.push(`| ${code(`${path}.${k}`)} | ${cell(typeOf(leaf))} | ${cell(defaultOf(leaf))} | ${envOf(leaf)} | ${cell(leaf.doc + crossBound(`${path}.${k}`))} |`);
+      out.push(`| ${code(`${path}.${k}`)} | ${cell(typeOf(leaf))} | ${cell(defaultOf(leaf))} | ${envOf(leaf)} | ${cell(leaf.doc + wasNote(leaf) + crossBound(`${path}.${k}`))} |`);
     }
     out.push('');
   }
@@ -119,4 +119,9 @@ export function renderConfigDoc(): string {
   out.push('## Other environment variables', '', 'AWS credentials and region come from the standard AWS variables and files (`AWS_ACCESS_KEY_ID`, `AWS_PROFILE`, `AWS_REGION`, instance roles).', '', '| Variable | Meaning |', '|---|---|');
   for (const [name, meaning] of OTHER_ENVIRONMENT) out.push(`| ${code(name)} | ${cell(meaning)} |`);
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** The old name of a key renamed to carry its unit: still read, with a note at start. */
+function wasNote(leaf: Leaf): string {
+  return 'was' in leaf && leaf.was !== undefined ? ` Formerly \`${leaf.was}\`: still read, with a deprecation note.` : '';
 }

@@ -140,15 +140,26 @@ function checkRange(n: number, min: number, max: number): number {
 type Problems = ConfigError[];
 
 function build<F extends Readonly<Record<string, Node>>>(prefix: string, sec: Section<F>, raw: Raw, notes: string[], problems: Problems): ValueOf<Section<F>> {
+  // Keys renamed to carry their unit keep their old name as a deprecated alias.
+  const aliases = new Map<string, string>();
+  for (const [name, node] of Object.entries(sec.fields)) if ('was' in node && node.was !== undefined) aliases.set(node.was, name);
   for (const key of Object.keys(raw)) {
-    if (!(key in sec.fields)) problems.push(new ConfigError(`${prefix}${key}`, 'unknown key'));
+    if (!(key in sec.fields) && !aliases.has(key)) problems.push(new ConfigError(`${prefix}${key}`, 'unknown key'));
   }
+  const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(raw, k);
   const out: Raw = {};
   for (const [name, node] of Object.entries(sec.fields)) {
     const key = `${prefix}${name}`;
-    const present = Object.prototype.hasOwnProperty.call(raw, name);
+    const was = 'was' in node ? node.was : undefined;
+    let from = name;
+    if (was !== undefined && has(was)) {
+      if (has(name)) problems.push(new ConfigError(`${prefix}${was}`, `the old name of ${key}: set one of the two`));
+      else notes.push(`${prefix}${was} is deprecated: it is read as ${key} (the same value; rename it)`);
+      from = has(name) ? name : was;
+    }
+    const present = has(from);
     try {
-      out[name] = buildNode(key, node, present ? raw[name] : undefined, present, notes, problems);
+      out[name] = buildNode(key, node, present ? raw[from] : undefined, present, notes, problems);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       problems.push(e);
@@ -218,7 +229,7 @@ function crossChecks(c: SluiceConfig): void {
   const keyProblem = validateKeyTemplate(c.ship.keyTemplate);
   if (keyProblem !== null) throw new ConfigError('ship.keyTemplate', keyProblem);
   if (c.s3.sse === 'aws:kms' && c.s3.kmsKeyId === null) throw new ConfigError('s3.kmsKeyId', 'required when s3.sse is aws:kms');
-  if (c.ship.partSize > c.ship.multipartThreshold) throw new ConfigError('ship.partSize', 'must not exceed ship.multipartThreshold');
+  if (c.ship.partSizeBytes > c.ship.multipartThresholdBytes) throw new ConfigError('ship.partSizeBytes', 'must not exceed ship.multipartThresholdBytes');
   if (c.admin.enabled && c.admin.port !== 0 && c.admin.port === c.collector.port) {
     throw new ConfigError('admin.port', `must differ from collector.port (${c.collector.port}): metrics never go on the public port`);
   }

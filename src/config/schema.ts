@@ -10,8 +10,8 @@ import { DEFAULT_KEY_TEMPLATE } from './key-template';
 
 export type Leaf =
   | { kind: 'int'; default: number; min: number; max: number; env?: string; doc: string }
-  | { kind: 'size'; default: number; min: number; max: number; env?: string; doc: string }
-  | { kind: 'duration'; default: number; min: number; max: number; env?: string; doc: string }
+  | { kind: 'size'; default: number; min: number; max: number; env?: string; was?: string; doc: string }
+  | { kind: 'duration'; default: number; min: number; max: number; env?: string; was?: string; doc: string }
   | { kind: 'bool'; default: boolean; env?: string; doc: string }
   | { kind: 'string'; default: string | null; pattern?: RegExp; env?: string; doc: string }
   | { kind: 'enum'; default: string; values: readonly string[]; env?: string; doc: string }
@@ -172,15 +172,15 @@ export const SCHEMA = section('Sluice configuration', {
     segmentBytes: { kind: 'size', default: 64 * MiB, env: 'SLUICE_WAL_SEGMENT_BYTES', min: 64 * 1024, max: 1024 * MiB, doc: 'Size of a preallocated segment file; a segment rolls when the next record does not fit.' },
     spareSegments: { kind: 'int', default: 2, min: 1, max: 16, doc: 'Spare segment files kept written and ready for the next rolls, all written at start. Afterwards a new one is written only when no shipped segment\'s file is expected back (recycleSegments) or when no spare is left: while one is, a shipped file is awaited instead, since a new file\'s writes slow the WAL\'s syncs while they last. Each one is a segmentBytes file on the WAL disk.' },
     recycleSegments: { kind: 'int', default: 4, min: 0, max: 64, doc: 'Shipped segment files kept at most as spares for the next rolls: reused in place (only what sealing cut off is written again), their memory mapping too, so a roll maps nothing new (a new mapping makes V8 run a full garbage collection). Each one is a segmentBytes file on the WAL disk; 0 deletes every shipped segment.' },
-    maxSegmentAge: { kind: 'duration', default: 60_000, min: 100, max: 3_600_000, doc: 'A segment with records rolls at this age, so the shipper can send every event within it.' },
+    maxSegmentAgeMs: { kind: 'duration', was: 'maxSegmentAge', default: 60_000, min: 100, max: 3_600_000, doc: 'A segment with records rolls at this age, so the shipper can send every event within it.' },
     maxPendingRecords: { kind: 'int', default: 65_536, min: 1, max: 10_000_000, doc: 'Records appended and waiting for their sync at most; beyond it requests get 503.' },
     maxUnshippedBytes: { kind: 'size', default: 8 * 1024 * MiB, min: 1024 * 1024, max: 1024 * 1024 * MiB, doc: 'WAL bytes not yet shipped at most; beyond it requests get 503 (rides out an S3 outage up to this size).' },
     minFreeBytes: { kind: 'size', default: 1024 * MiB, min: 0, max: 1024 * 1024 * MiB, doc: 'Free disk below this floor: requests get 503 until space returns.' },
-    maxSyncLatency: { kind: 'duration', default: 5_000, min: 10, max: 600_000, doc: 'A sync running or last taking longer than this: requests get 503 until syncs are fast again.' },
-    commitDelay: { kind: 'duration', default: 0, min: 0, max: 1000, doc: 'Commit delay: a sync that would cover fewer than commitGroup requests waits until the first of them has waited this long, so that several requests share one fdatasync (each sync costs CPU whatever it covers). 0: every group syncs at once, the lowest latency; bench/RESULTS.md has what a delay saved and cost.' },
+    maxSyncLatencyMs: { kind: 'duration', was: 'maxSyncLatency', default: 5_000, min: 10, max: 600_000, doc: 'A sync running or last taking longer than this: requests get 503 until syncs are fast again.' },
+    commitDelayMs: { kind: 'duration', was: 'commitDelay', default: 0, min: 0, max: 1000, doc: 'Commit delay: a sync that would cover fewer than commitGroup requests waits until the first of them has waited this long, so that several requests share one fdatasync (each sync costs CPU whatever it covers). 0: every group syncs at once, the lowest latency; bench/RESULTS.md has what a delay saved and cost.' },
     commitGroup: { kind: 'int', default: 16, min: 1, max: 65_536, doc: 'A group of this many requests waiting for their sync starts it at once, without the commit delay.' },
-    loopSyncGroup: { kind: 'int', default: 0, min: 0, max: 65_536, doc: 'A group of at most this many requests is synced on the HTTP thread\'s event loop (a blocking fdatasync) instead of the thread pool, while syncs are fast (loopSyncBelow); 0: always the pool. It saves the hand-off to a pool thread, but the loop reads nothing while the sync runs, so a sync that turns slow holds every waiting request; bench/RESULTS.md has the trade-off.' },
-    loopSyncBelow: { kind: 'duration', default: 2, min: 0, max: 1000, doc: 'Syncs run on the event loop (loopSyncGroup) only while the previous sync took less than this; after a slower one the next sync goes to the thread pool.' },
+    loopSyncGroup: { kind: 'int', default: 0, min: 0, max: 65_536, doc: 'A group of at most this many requests is synced on the HTTP thread\'s event loop (a blocking fdatasync) instead of the thread pool, while syncs are fast (loopSyncBelowMs); 0: always the pool. It saves the hand-off to a pool thread, but the loop reads nothing while the sync runs, so a sync that turns slow holds every waiting request; bench/RESULTS.md has the trade-off.' },
+    loopSyncBelowMs: { kind: 'duration', was: 'loopSyncBelow', default: 2, min: 0, max: 1000, doc: 'Syncs run on the event loop (loopSyncGroup) only while the previous sync took less than this; after a slower one the next sync goes to the thread pool.' },
     serializer: { kind: 'enum', default: 'inline', values: ['inline', 'pool'], env: 'SLUICE_SERIALIZER', doc: 'Where records are built: on the HTTP thread (inline) or in a piscina worker pool (pool). Packing a request for a worker costs about as much as encoding its record, so the pool pays only where it has cores of its own (bench/serializer-bench.js).' },
     serializerThreads: { kind: 'int', default: 1, min: 1, max: 64, doc: 'Worker threads of the serializer pool.' },
     serializerBatch: { kind: 'int', default: 64, min: 1, max: 4096, doc: 'Requests per batch handed to the pool at most (a batch also ends with the event-loop turn).' },
@@ -194,17 +194,17 @@ export const SCHEMA = section('Sluice configuration', {
     format: { kind: 'enum', default: 'lzo', values: ['lzo', 'gzip'], doc: 'lzo: splittable LZO with .lzo.index (elephant-bird blocks, what Hadoop and batch enrich read); gzip: one base64 record per line.' },
     keyTemplate: { kind: 'string', default: DEFAULT_KEY_TEMPLATE, pattern: /^[A-Za-z0-9{}\/._=-]+$/, doc: 'Object key layout: {prefix} {yyyy} {MM} {dd} {HH} (UTC hour of the segment\'s first event) {instance} {seq} {ext}.' },
     concurrency: { kind: 'int', default: 2, min: 1, max: 16, doc: 'Segments uploaded at once at most.' },
-    readChunk: { kind: 'size', default: 1 * MiB, min: 64 * 1024, max: 64 * MiB, doc: 'A sealed segment is read for shipping through one buffer of this size (grown only for a longer record), not loaded whole: memory per segment being shipped, whatever wal.segmentBytes.' },
+    readChunkBytes: { kind: 'size', was: 'readChunk', default: 1 * MiB, min: 64 * 1024, max: 64 * MiB, doc: 'A sealed segment is read for shipping through one buffer of this size (grown only for a longer record), not loaded whole: memory per segment being shipped, whatever wal.segmentBytes.' },
     threadNiceness: { kind: 'int', default: 10, min: 0, max: 19, doc: 'Nice value of the shipper thread, so building files for a backlog yields the CPU to HTTP.' },
-    maxAttempts: { kind: 'int', default: 8, min: 1, max: 100, doc: 'Attempts per object in one round; after them the segment waits retryMaxDelay and starts over (data is never dropped).' },
-    retryBaseDelay: { kind: 'duration', default: 200, min: 1, max: 60_000, doc: 'First retry delay; doubles per attempt, with full jitter.' },
-    retryMaxDelay: { kind: 'duration', default: 30_000, min: 10, max: 3_600_000, doc: 'Longest retry delay, and the pause between rounds.' },
-    multipartThreshold: { kind: 'size', default: 16 * MiB, min: 5 * MiB, max: 5 * 1024 * MiB, doc: 'Files larger than this upload in parts.' },
-    partSize: { kind: 'size', default: 8 * MiB, min: 5 * MiB, max: 512 * MiB, doc: 'Multipart part size.' },
+    maxAttempts: { kind: 'int', default: 8, min: 1, max: 100, doc: 'Attempts per object in one round; after them the segment waits retryMaxDelayMs and starts over (data is never dropped).' },
+    retryBaseDelayMs: { kind: 'duration', was: 'retryBaseDelay', default: 200, min: 1, max: 60_000, doc: 'First retry delay; doubles per attempt, with full jitter.' },
+    retryMaxDelayMs: { kind: 'duration', was: 'retryMaxDelay', default: 30_000, min: 10, max: 3_600_000, doc: 'Longest retry delay, and the pause between rounds.' },
+    multipartThresholdBytes: { kind: 'size', was: 'multipartThreshold', default: 16 * MiB, min: 5 * MiB, max: 5 * 1024 * MiB, doc: 'Files larger than this upload in parts.' },
+    partSizeBytes: { kind: 'size', was: 'partSize', default: 8 * MiB, min: 5 * MiB, max: 512 * MiB, doc: 'Multipart part size.' },
     archiveDir: { kind: 'string', default: null, doc: 'Move shipped segments here instead of deleting them.' },
-    archiveRetention: { kind: 'duration', default: 7 * DAY, min: 60_000, max: 3650 * DAY, doc: 'Archived segments older than this are deleted.' },
-    maxLag: { kind: 'duration', default: 600_000, min: 1000, max: 7 * DAY, doc: '/health turns unhealthy when the oldest unshipped event is older than this.' },
-    drainTimeout: { kind: 'duration', default: 30_000, min: 0, max: 3_600_000, doc: 'On shutdown, how long to keep shipping after sealing the open segment.' },
+    archiveRetentionMs: { kind: 'duration', was: 'archiveRetention', default: 7 * DAY, min: 60_000, max: 3650 * DAY, doc: 'Archived segments older than this are deleted.' },
+    maxLagMs: { kind: 'duration', was: 'maxLag', default: 600_000, min: 1000, max: 7 * DAY, doc: '/health turns unhealthy when the oldest unshipped event is older than this.' },
+    drainTimeoutMs: { kind: 'duration', was: 'drainTimeout', default: 30_000, min: 0, max: 3_600_000, doc: 'On shutdown, how long to keep shipping after sealing the open segment.' },
   }),
   stream: section('The stream sink: the WAL\'s records put into the Kinesis streams of collector.streams', {
     enabled: { kind: 'enum', default: 'auto', values: ['auto', 'on', 'off'], env: 'SLUICE_STREAM', doc: 'auto: on when collector.streams.good.name is set (every SSC Kinesis file sets it); off keeps an SSC file\'s streams block without putting records.' },
@@ -225,7 +225,7 @@ export const SCHEMA = section('Sluice configuration', {
     sse: { kind: 'enum', default: 'none', values: ['none', 'AES256', 'aws:kms'], doc: 'Server-side encryption: none, SSE-S3 (AES256) or SSE-KMS (aws:kms).' },
     kmsKeyId: { kind: 'string', default: null, pattern: /^[A-Za-z0-9:/_-]+$/, doc: 'KMS key id or ARN for SSE-KMS.' },
     storageClass: { kind: 'string', default: null, pattern: /^[A-Z_]+$/, doc: 'Storage class (STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ...).' },
-    requestTimeout: { kind: 'duration', default: 60_000, min: 1000, max: 3_600_000, doc: 'Timeout of one S3 request.' },
+    requestTimeoutMs: { kind: 'duration', was: 'requestTimeout', default: 60_000, min: 1000, max: 3_600_000, doc: 'Timeout of one S3 request.' },
     embeddedDir: { kind: 'string', default: './data/s3', env: 'SLUICE_EMBEDDED_S3_DIR', doc: 'Directory of the embedded S3.' },
     embeddedPort: { kind: 'int', default: 4569, min: 0, max: 65535, env: 'SLUICE_EMBEDDED_S3_PORT', doc: 'Loopback port of the embedded S3 (0: any free port).' },
   }),
@@ -234,6 +234,6 @@ export const SCHEMA = section('Sluice configuration', {
     interface: { kind: 'string', default: '127.0.0.1', pattern: /^[0-9A-Fa-f:.]+$/, doc: 'Address the admin port binds to: loopback unless set (metrics and the status page are for the instance\'s operators).' },
     port: { kind: 'int', default: 9090, min: 0, max: 65535, env: 'SLUICE_ADMIN_PORT', doc: 'Admin HTTP port (0 picks a free port); must differ from the public port.' },
     allowedHosts: { kind: 'stringList', default: [], maxItems: 64, itemPattern: /^[A-Za-z0-9.:-]+$/, doc: 'Host names the admin port answers besides loopback names and its bind address (other Host headers get 421): a name a browser could be tricked into resolving to this machine (DNS rebinding) must not read the metrics or the status page.' },
-    maxEventLoopDelay: { kind: 'duration', default: 1000, min: 10, max: 600_000, doc: '/health turns unhealthy while the largest event-loop delay of the last second exceeds this.' },
+    maxEventLoopDelayMs: { kind: 'duration', was: 'maxEventLoopDelay', default: 1000, min: 10, max: 600_000, doc: '/health turns unhealthy while the largest event-loop delay of the last second exceeds this.' },
   }),
 });

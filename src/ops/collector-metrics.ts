@@ -95,7 +95,7 @@ export class CollectorMetrics {
       .sample('sluice_wal_records_appended_total', w.badRecords, { kind: 'bad' });
     out.single('sluice_wal_appended_bytes_total', 'counter', 'Record bytes appended to the WAL (without framing).', w.bytes);
     out.single('sluice_wal_syncs_total', 'counter', 'Group-commit syncs completed.', w.syncs);
-    out.single('sluice_wal_loop_syncs_total', 'counter', 'Of these, syncs run on the event loop instead of the thread pool (small groups while the device is fast: wal.loopSyncGroup, wal.loopSyncBelow).', w.loopSyncs);
+    out.single('sluice_wal_loop_syncs_total', 'counter', 'Of these, syncs run on the event loop instead of the thread pool (small groups while the device is fast: wal.loopSyncGroup, wal.loopSyncBelowMs).', w.loopSyncs);
     out.summary('sluice_wal_append_latency_seconds', `Time to append one request's records to the mapped segment.${several}`, w.appendLatency, 1e6);
     out.summary('sluice_wal_sync_latency_seconds', `Duration of one group-commit sync (fdatasync of the files written, and the directory when it changed).${several}`, w.syncLatency, 1e6);
     out.summary('sluice_wal_group_commit_requests', `Requests acknowledged by one sync.${several}`, w.groupRequests);

@@ -1,7 +1,7 @@
 /**
  * The status page: one self-contained HTML document (no build step, no external resources) that
  * polls /status.json every second and draws live charts of records/s, p99 latency, WAL backlog
- * and shipping lag on canvases, with the health checks beside them.
+ * shipping lag and stream lag on canvases, with the health checks beside them.
  */
 export const STATUS_PAGE_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sluice status</title>
@@ -23,6 +23,7 @@ table{border-collapse:collapse;width:100%} td{padding:3px 6px;border-bottom:1px 
 <div class="card"><h2>Request to acknowledgement, p99 (ms, last 10–20 s)</h2><div class="value" id="p99">–</div><canvas id="c-p99"></canvas></div>
 <div class="card"><h2>WAL backlog (MiB not yet shipped)</h2><div class="value" id="backlog">–</div><canvas id="c-backlog"></canvas></div>
 <div class="card"><h2>Shipping lag (s, age of the oldest event not in S3)</h2><div class="value" id="lag">–</div><canvas id="c-lag"></canvas></div>
+<div class="card"><h2>Stream lag (s, age of the oldest event on disk not yet in the stream)</h2><div class="value" id="slag">–</div><canvas id="c-slag"></canvas></div>
 <div class="card"><h2>Health checks</h2><table id="checks"></table></div>
 <div class="card"><h2>Totals</h2><table>
 <tr><td>acknowledged requests</td><td id="t-ack">–</td></tr>
@@ -31,6 +32,7 @@ table{border-collapse:collapse;width:100%} td{padding:3px 6px;border-bottom:1px 
 <tr><td>sealed segments waiting</td><td id="t-sealed">–</td></tr>
 <tr><td>segments shipped / upload retries</td><td id="t-shipped">–</td></tr>
 <tr><td>last shipping error</td><td id="t-err">–</td></tr>
+<tr><td>stream records put / last stream error</td><td id="t-stream">–</td></tr>
 <tr><td>free disk (GiB)</td><td id="t-free">–</td></tr>
 <tr><td>RSS (MiB) / event-loop delay (ms)</td><td id="t-proc">–</td></tr>
 </table></div>
@@ -38,7 +40,7 @@ table{border-collapse:collapse;width:100%} td{padding:3px 6px;border-bottom:1px 
 <script>
 "use strict";
 const KEEP = 300;
-const series = { rate: [], p99: [], backlog: [], lag: [] };
+const series = { rate: [], p99: [], backlog: [], lag: [], slag: [] };
 let prev = null;
 const $ = (id) => document.getElementById(id);
 const fmt = (v, d) => (v === null || v === undefined || !isFinite(v)) ? "–" : Number(v).toFixed(d);
@@ -71,6 +73,9 @@ function render(s) {
   prev = s;
   push("rate", t, rate); push("p99", t, s.latencyMs.p99);
   push("backlog", t, s.walBacklogBytes / 1048576); push("lag", t, s.shippingLagMs === null ? null : s.shippingLagMs / 1000);
+  push("slag", t, s.streamLagMs === null ? null : s.streamLagMs / 1000);
+  $("slag").textContent = s.streamLagMs === null ? "stream sink off" : fmt(s.streamLagMs / 1000, 1);
+  $("t-stream").textContent = s.streamRecordsPut === null ? "stream sink off" : s.streamRecordsPut + " / " + (s.streamLastError || "none");
   $("rate").textContent = fmt(rate, 0); $("p99").textContent = fmt(s.latencyMs.p99, 2);
   $("backlog").textContent = fmt(s.walBacklogBytes / 1048576, 1); $("lag").textContent = s.shippingLagMs === null ? "shipping off" : fmt(s.shippingLagMs / 1000, 1);
   $("health").textContent = s.healthy ? "healthy" : "unhealthy"; $("health").className = s.healthy ? "ok" : "bad";
@@ -84,7 +89,7 @@ function render(s) {
   $("t-sealed").textContent = s.sealedSegments; $("t-shipped").textContent = s.segmentsShipped + " / " + s.shipRetries;
   $("t-err").textContent = s.shipLastError || "none"; $("t-free").textContent = s.freeDiskBytes === null ? "–" : fmt(s.freeDiskBytes / 1073741824, 1);
   $("t-proc").textContent = fmt(s.rssBytes / 1048576, 0) + " / " + fmt(s.eventLoopDelayMs, 1);
-  draw("rate", "#0969da"); draw("p99", "#bf8700"); draw("backlog", "#8250df"); draw("lag", "#cf222e");
+  draw("rate", "#0969da"); draw("p99", "#bf8700"); draw("backlog", "#8250df"); draw("lag", "#cf222e"); draw("slag", "#1a7f37");
 }
 async function poll() {
   try {

@@ -2,7 +2,7 @@
  * The collector process, start to stop: takes the WAL directory, opens the shards (one on this
  * thread, or HTTP worker processes), starts the shipper thread and the admin port, serves, and on
  * SIGTERM or SIGINT runs the shutdown in order: unhealthy for preTerminationPeriod, stop
- * accepting, answer what is in flight, seal and sync every shard, ship until ship.drainTimeout,
+ * accepting, answer what is in flight, seal and sync every shard, ship until ship.drainTimeoutMs,
  * exit 0. A fatal problem (a worker or the shipper gone) seals what it can and exits 1.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -38,12 +38,12 @@ export async function runCollector(config: SluiceConfig, configFile: string | nu
   }
   startLoopBlockHook();
   const w = config.wal;
-  const rollAgeMs = RollPolicy.rollAgeMs(w.maxSegmentAge, config.ship.enabled, config.ship.intervalSeconds * 1000);
+  const rollAgeMs = RollPolicy.rollAgeMs(w.maxSegmentAgeMs, config.ship.enabled, config.ship.intervalSeconds * 1000);
   takeWalDirectory(w.dir);
   checkShardLayout(w.dir, w.shards);
   const processMetrics = new ProcessMetrics();
-  const maxLoopMs = config.admin.maxEventLoopDelay;
-  const lifecycle = new Lifecycle({ maxLagMs: config.ship.maxLag, maxEventLoopDelayMs: maxLoopMs });
+  const maxLoopMs = config.admin.maxEventLoopDelayMs;
+  const lifecycle = new Lifecycle({ maxLagMs: config.ship.maxLagMs, maxEventLoopDelayMs: maxLoopMs });
   let shards: ShardSet | null = null;
   let dying = false;
   const fatal = (why: string): void => {
@@ -107,11 +107,11 @@ export async function runCollector(config: SluiceConfig, configFile: string | nu
         await set.close();
         // Both sinks drain at once, within the one deadline.
         await Promise.all([
-          shipper === null ? null : shipper.drain(config.ship.drainTimeout).then(async (shipped) => {
+          shipper === null ? null : shipper.drain(config.ship.drainTimeoutMs).then(async (shipped) => {
             logger.info({ shipped, left: shipper.unshippedSegments }, shipped ? 'everything shipped' : 'drain deadline passed; the rest stays in the WAL');
             await shipper.stop();
           }),
-          stream === null ? null : stream.drain(config.ship.drainTimeout).then(async (put) => {
+          stream === null ? null : stream.drain(config.ship.drainTimeoutMs).then(async (put) => {
             logger.info({ put, lagBytes: stream.stats?.lagBytes ?? null }, put ? 'everything put into the stream' : 'stream drain deadline passed; the rest stays in the WAL');
             await stream.stop();
           }),
@@ -137,7 +137,7 @@ export async function runCollector(config: SluiceConfig, configFile: string | nu
       const plan = planReload(running, next);
       running = reloadedConfig(running, next);
       set.reload(running.collector);
-      lifecycle.setBounds({ maxLagMs: running.ship.maxLag, maxEventLoopDelayMs: running.admin.maxEventLoopDelay });
+      lifecycle.setBounds({ maxLagMs: running.ship.maxLagMs, maxEventLoopDelayMs: running.admin.maxEventLoopDelayMs });
       logger.info({ file: configFile, applied: plan.applied, needRestart: plan.needRestart }, plan.applied.length + plan.needRestart.length === 0 ? 'reload: nothing changed' : 'reloaded');
     }, (err: unknown) => {
       logger.error({ file: configFile, err: operatorLine(err) }, 'reload refused: the running configuration is kept');

@@ -25,7 +25,7 @@ export interface ShardOptions {
   config: SluiceConfig;
   /** The shard's WAL directory. */
   walDir: string;
-  /** How often segments roll at the latest (from wal.maxSegmentAge and the ship interval). */
+  /** How often segments roll at the latest (from wal.maxSegmentAgeMs and the ship interval). */
   rollAgeMs: number;
   health: HealthSource;
   /** The sinks that must each be past a sealed segment before the WAL releases it. */
@@ -64,7 +64,7 @@ export class CollectorShard {
       this.wal = WriteAheadLog.open({
         dir: o.walDir, durability: w.durability, segmentBytes: w.segmentBytes, maxSegmentAgeMs: o.rollAgeMs,
         holders: o.holders, maxPendingRecords: w.maxPendingRecords, maxUnshippedBytes: w.maxUnshippedBytes, minFreeBytes: w.minFreeBytes,
-        maxSyncLatencyMs: w.maxSyncLatency, commitPacing: { delayMs: w.commitDelay, group: w.commitGroup }, loopSync: { group: w.loopSyncGroup, belowMs: w.loopSyncBelow }, spareSegments: w.spareSegments, recycleSegments: w.recycleSegments, syncDelayMs: () => testHooks.syncDelayMs, log: logger, observer: this.walMetrics, eventTimeOf: recordTimeMs,
+        maxSyncLatencyMs: w.maxSyncLatencyMs, commitPacing: { delayMs: w.commitDelayMs, group: w.commitGroup }, loopSync: { group: w.loopSyncGroup, belowMs: w.loopSyncBelowMs }, spareSegments: w.spareSegments, recycleSegments: w.recycleSegments, syncDelayMs: () => testHooks.syncDelayMs, log: logger, observer: this.walMetrics, eventTimeOf: recordTimeMs,
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;

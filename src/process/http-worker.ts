@@ -84,7 +84,7 @@ function send(m: FromHttpWorker): void {
 
 async function main(d: HttpWorkerData): Promise<void> {
   const loop = new LoopDelayMonitor();
-  const health = new WorkerHealth(loop, d.config.admin.maxEventLoopDelay);
+  const health = new WorkerHealth(loop, d.config.admin.maxEventLoopDelayMs);
   let shard: CollectorShard;
   try {
     WalLock.acquire(d.walDir, `collector shard ${d.shard}`);

@@ -10,7 +10,7 @@ import type { SluiceConfig } from '../config/types';
 const RELOADABLE = [
   'collector.paths', 'collector.p3p', 'collector.crossDomain', 'collector.cookie', 'collector.doNotTrackCookie',
   'collector.cookieBounce', 'collector.enableDefaultRedirect', 'collector.redirectDomains', 'collector.rootResponse',
-  'collector.cors', 'collector.hsts', 'ship.maxLag',
+  'collector.cors', 'collector.hsts', 'ship.maxLagMs',
 ] as const;
 
 export interface ReloadPlan {
@@ -54,6 +54,6 @@ export function reloadedConfig(running: SluiceConfig, next: SluiceConfig): Sluic
       doNotTrackCookie: next.collector.doNotTrackCookie, cookieBounce: next.collector.cookieBounce, enableDefaultRedirect: next.collector.enableDefaultRedirect,
       redirectDomains: next.collector.redirectDomains, rootResponse: next.collector.rootResponse, cors: next.collector.cors, hsts: next.collector.hsts,
     },
-    ship: { ...running.ship, maxLag: next.ship.maxLag },
+    ship: { ...running.ship, maxLagMs: next.ship.maxLagMs },
   };
 }

@@ -14,7 +14,7 @@ export function s3Settings(config: SluiceConfig): S3Settings {
   const endpoint = s.endpoint ?? (s.useAws ? `https://s3.${region}.amazonaws.com` : null);
   return {
     endpoint, region, bucket: s.bucket, forcePathStyle: s.forcePathStyle, sse: s.sse, kmsKeyId: s.kmsKeyId, storageClass: s.storageClass,
-    multipartThreshold: config.ship.multipartThreshold, partSize: config.ship.partSize, requestTimeoutMs: s.requestTimeout,
+    multipartThreshold: config.ship.multipartThresholdBytes, partSize: config.ship.partSizeBytes, requestTimeoutMs: s.requestTimeoutMs,
   };
 }
 
@@ -31,11 +31,11 @@ export function startShipper(config: SluiceConfig, source: SegmentSource, log: S
     badPrefix: config.s3.badPrefix,
     outDir: join(resolve(config.wal.dir), OUTBOX_DIR),
     outboxSlotBytes: slotBytes(config.wal.segmentBytes),
-    readChunkBytes: config.ship.readChunk,
+    readChunkBytes: config.ship.readChunkBytes,
     concurrency: config.ship.concurrency,
-    retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
+    retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelayMs, maxDelayMs: config.ship.retryMaxDelayMs },
   };
   const thread = new ShipperThread(source, data, log, config.ship.archiveDir === null ? null : resolve(config.ship.archiveDir), onFatal);
-  thread.sweepArchive(config.ship.archiveRetention);
+  thread.sweepArchive(config.ship.archiveRetentionMs);
   return thread;
 }

@@ -3,15 +3,19 @@
  * byte offset up to which every record is confirmed in the stream. Written after each confirmed
  * batch, and synced before anything relies on it (a segment's release). Two slots 4 KiB apart
  * take the writes in turn, each with a generation and a CRC, so a torn write leaves the other
- * slot readable. A third slot holds the furthest position handed to the stream (not synced): after
- * a restart, what lies between the two is sent again and counted as possible duplicates.
+ * slot readable. A second file (stream.sent) holds the furthest position handed to the stream, not
+ * synced: after a restart, what lies between the two is sent again and counted as possible
+ * duplicates. It is a file of its own because a write to a file being fdatasynced waits for the
+ * sync (the inode's lock), which held every dispatch for a millisecond.
  *
  *   slot (64 bytes): 0 magic "SLSTRCK1" | 8 generation u64 | 16 instance id (16 bytes)
  *                    | 32 segment u64 | 40 offset u64 | 48 reserved | 60 CRC32C of 0..59
  */
 import { crc32c } from '@node-rs/crc32';
 import { closeSync, fdatasync, openSync, readSync, write, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { bytesToUuid, uuidToBytes } from '../wal/segment-format';
+import { STREAM_CHECKPOINT_FILE, STREAM_SENT_FILE } from '../wal/wal-files';
 
 export interface WalPosition {
   seq: number;
@@ -23,7 +27,6 @@ const MAGIC = Buffer.from('SLSTRCK1', 'latin1');
 const SLOT_BYTES = 64;
 const SLOT_STRIDE = 4096;
 const CONFIRMED_SLOTS = [0, SLOT_STRIDE] as const;
-const SENT_SLOT = 2 * SLOT_STRIDE;
 
 interface Slot { generation: number; instanceId: string; pos: WalPosition }
 
@@ -62,7 +65,7 @@ export class StreamCheckpoint {
   private writing = false;
   private furthestSent: WalPosition | null;
 
-  private constructor(private readonly fd: number, private readonly instanceId: string, found: { confirmed: Slot | null; sent: Slot | null }, discarded: string | null) {
+  private constructor(private readonly fd: number, private readonly sentFd: number, private readonly instanceId: string, found: { confirmed: Slot | null; sent: Slot | null }, discarded: string | null) {
     this.generation = found.confirmed?.generation ?? 0;
     this.confirmedPos = found.confirmed?.pos ?? null;
     this.sentPos = found.sent?.pos ?? null;
@@ -70,18 +73,26 @@ export class StreamCheckpoint {
     this.discarded = discarded;
   }
 
-  /** Opens (or creates) the checkpoint of the WAL `instanceId` at `path`. */
-  static open(path: string, instanceId: string): StreamCheckpoint {
-    const fd = openSync(path, 'a+');
-    closeSync(fd);
-    const rw = openSync(path, 'r+');
-    const read = (at: number): Slot | null => {
-      const b = Buffer.alloc(SLOT_BYTES);
-      return readSync(rw, b, 0, SLOT_BYTES, at) === SLOT_BYTES ? decodeSlot(b) : null;
+  /** The checkpoint of the WAL in `walDir` (its files, wal-files.ts), opened or created. */
+  static inWal(walDir: string, instanceId: string): StreamCheckpoint {
+    return StreamCheckpoint.open(join(walDir, STREAM_CHECKPOINT_FILE), join(walDir, STREAM_SENT_FILE), instanceId);
+  }
+
+  /** Opens (or creates) a checkpoint from its two files. */
+  static open(path: string, sentPath: string, instanceId: string): StreamCheckpoint {
+    const openRw = (p: string): number => {
+      closeSync(openSync(p, 'a'));
+      return openSync(p, 'r+');
     };
-    const slots = CONFIRMED_SLOTS.map(read).filter((s): s is Slot => s !== null);
+    const rw = openRw(path);
+    const sentFd = openRw(sentPath);
+    const read = (fd: number, at: number): Slot | null => {
+      const b = Buffer.alloc(SLOT_BYTES);
+      return readSync(fd, b, 0, SLOT_BYTES, at) === SLOT_BYTES ? decodeSlot(b) : null;
+    };
+    const slots = CONFIRMED_SLOTS.map((at) => read(rw, at)).filter((s): s is Slot => s !== null);
     let confirmed: Slot | null = slots.sort((a, b) => b.generation - a.generation)[0] ?? null;
-    let sent: Slot | null = read(SENT_SLOT);
+    let sent: Slot | null = read(sentFd, 0);
     let discarded: string | null = null;
     if (confirmed !== null && confirmed.instanceId !== instanceId) {
       discarded = `the checkpoint is WAL ${confirmed.instanceId}'s, this WAL is ${instanceId}`;
@@ -89,7 +100,7 @@ export class StreamCheckpoint {
       sent = null;
     }
     if (sent !== null && (sent.instanceId !== instanceId || (confirmed !== null && comparePositions(sent.pos, confirmed.pos) < 0))) sent = null;
-    return new StreamCheckpoint(rw, instanceId, { confirmed, sent }, discarded);
+    return new StreamCheckpoint(rw, sentFd, instanceId, { confirmed, sent }, discarded);
   }
 
   /** Where the last synced checkpoint stands: every record before it is in the stream. Null: none yet. */
@@ -141,10 +152,11 @@ export class StreamCheckpoint {
     // forget how far the run before it had got.
     if (this.furthestSent !== null && comparePositions(pos, this.furthestSent) <= 0) return;
     this.furthestSent = pos;
-    writeSync(this.fd, encodeSlot({ generation: 0, instanceId: this.instanceId, pos }), 0, SLOT_BYTES, SENT_SLOT);
+    writeSync(this.sentFd, encodeSlot({ generation: 0, instanceId: this.instanceId, pos }), 0, SLOT_BYTES, 0);
   }
 
   close(): void {
     closeSync(this.fd);
+    closeSync(this.sentFd);
   }
 }

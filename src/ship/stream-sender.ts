@@ -3,8 +3,8 @@
  * with PutRecords (good and bad streams), retries only the records a call failed, with bounded
  * exponential backoff and full jitter, forever (the WAL holds them meanwhile), and checkpoints the
  * end of the confirmed prefix of batches. A sealed segment is released once a synced checkpoint is
- * past it. At most `maxInFlightBatches` batches are out at once: the memory bound, and the bound
- * on what a crash can send twice.
+ * past it. At most `maxInFlightBatches` batches are out at once (the memory bound) and twice that
+ * since the confirmed prefix (the bound on what a crash can send twice).
  */
 import { strict as assert } from 'node:assert';
 import type { PutOutcome, StreamClient, StreamEntry } from './kinesis-client';
@@ -103,7 +103,9 @@ export class StreamSender {
   /** Reads and sends while batch slots are free. Call after new durable bytes or a confirmation. */
   pump(): void {
     if (this.stopped || this.readError !== null) return;
-    while (this.inFlight.length < this.o.maxInFlightBatches) {
+    // Batches out are bounded; a batch confirmed behind a slower one waits in the window (its
+    // records already released), up to as many again, so one slow call does not stall the rest.
+    while (this.outstanding() < this.o.maxInFlightBatches && this.inFlight.length < 2 * this.o.maxInFlightBatches) {
       let read;
       try {
         // Partition keys count toward Kinesis' request limit: keep room for 64 bytes per record.
@@ -128,8 +130,15 @@ export class StreamSender {
       if (batch.parts.length === 0) batch.done = true;
       for (const p of batch.parts) this.send(batch, p);
     }
-    this.stats.inFlightBatches = this.inFlight.length;
+    this.stats.inFlightBatches = this.outstanding();
     this.confirm();
+  }
+
+  /** Batches sent and not yet confirmed by the stream. */
+  private outstanding(): number {
+    let n = 0;
+    for (const b of this.inFlight) if (!b.done) n++;
+    return n;
   }
 
   private send(batch: Batch, part: Part): void {
@@ -189,7 +198,7 @@ export class StreamSender {
       this.confirmed = b.end;
       if (b.segmentDone) this.doneSegments.push(b.end.seq);
     }
-    this.stats.inFlightBatches = this.inFlight.length;
+    this.stats.inFlightBatches = this.outstanding();
     if (this.confirmed !== null) this.lag.confirmedUpTo(this.confirmed);
     this.writeCheckpoint();
     if (this.isIdle()) this.wakeIdle();

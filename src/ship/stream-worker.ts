@@ -4,12 +4,10 @@
  * durable mark after each sync (a shared buffer, durable-mark.ts) and sealed segments (messages),
  * puts records, checkpoints, and tells the main thread which segments it is past.
  */
-import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
 // As in the shipper thread: the SDK's notice about later releases needing Node 22 is not for operators.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-import { STREAM_CHECKPOINT_FILE } from '../wal/wal-files';
 import { DurableMarkReader } from './durable-mark';
 import { KinesisStreamClient, type StreamClient } from './kinesis-client';
 import { StreamCheckpoint } from './stream-checkpoint';
@@ -35,7 +33,7 @@ async function waitForStreams(clients: Record<'good' | 'bad', StreamClient>, sta
 }
 
 async function main(): Promise<void> {
-  const checkpoint = StreamCheckpoint.open(join(d.walDir, STREAM_CHECKPOINT_FILE), d.instanceId);
+  const checkpoint = StreamCheckpoint.inWal(d.walDir, d.instanceId);
   if (checkpoint.discarded !== null) send({ type: 'log', level: 'warn', obj: { why: checkpoint.discarded }, msg: 'stream checkpoint not used: starting from the oldest segment in the WAL' });
   const tail = new WalTail(d.walDir, d.readChunkBytes, checkpoint.confirmed);
   for (const s of d.sealed) tail.addSealed(s.seq, s.bytes);

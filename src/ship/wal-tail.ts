@@ -43,6 +43,8 @@ interface Current {
   sealed: boolean;
   fd: number | null;
   reader: SegmentFileReader | null;
+  /** The limit when the reader's buffer was last filled: what it holds before it is valid. */
+  readLimit: number;
 }
 
 export class WalTail {
@@ -120,7 +122,9 @@ export class WalTail {
     }
     const start = { seq: cur.seq, offset: cur.offset };
     const reader = this.readerOf(cur);
-    reader.forget();
+    // What the buffer read past the durable end may have changed since; what it read before it has not.
+    reader.keepBefore(cur.readLimit);
+    cur.readLimit = cur.limit;
     const records: Buffer[] = [];
     let kind: RecordKind | null = null;
     let bytes = 0;
@@ -174,8 +178,8 @@ export class WalTail {
     this.sealedAhead.delete(seq);
     const offset = this.start !== null && this.start.seq === seq ? Math.max(HEADER_BYTES, this.start.offset) : HEADER_BYTES;
     this.cur = sealedBytes !== undefined
-      ? { seq, offset, limit: sealedBytes, sealed: true, fd: null, reader: null }
-      : { seq, offset, limit: this.openDurable, sealed: false, fd: null, reader: null };
+      ? { seq, offset, limit: sealedBytes, sealed: true, fd: null, reader: null, readLimit: 0 }
+      : { seq, offset, limit: this.openDurable, sealed: false, fd: null, reader: null, readLimit: 0 };
     return this.cur;
   }
 

@@ -201,7 +201,7 @@ export async function runConsolidate(argv: readonly string[], out: (line: string
   const session = await openS3Session(config, 'consolidate');
   const { client, s3 } = session;
   try {
-    const ctx: Ctx = { client, s3, out, retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay } };
+    const ctx: Ctx = { client, s3, out, retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelayMs, maxDelayMs: config.ship.retryMaxDelayMs } };
     for (let h = from; h <= to; h += 3_600_000) await consolidateHour(ctx, h, config.ship.keyTemplate, config.s3.prefix, deleteInputs);
   } finally {
     await session.close();

@@ -5,7 +5,6 @@
  * stream that keeps failing (backoffPolicy.maxRetries in a row) ends the run with an error and
  * every segment kept.
  */
-import { join } from 'node:path';
 import type { SluiceConfig } from '../config/types';
 import { KinesisStreamClient } from '../ship/kinesis-client';
 import { StreamCheckpoint } from '../ship/stream-checkpoint';
@@ -13,7 +12,6 @@ import { StreamSender } from '../ship/stream-sender';
 import { streamPlan } from '../ship/stream-settings';
 import { WalTail } from '../ship/wal-tail';
 import type { SealedSegment } from '../wal/recovery';
-import { STREAM_CHECKPOINT_FILE } from '../wal/wal-files';
 import { ARTIFACT, VERSION } from '../ops/version';
 import { CliError } from './cli-error';
 
@@ -29,7 +27,7 @@ export async function replayIntoStream(config: SluiceConfig, dir: string, instan
   const plan = streamPlan(config, { artifact: ARTIFACT, version: VERSION });
   const good = new KinesisStreamClient(plan.good.kinesis);
   const bad = plan.bad.sameClient ? good : new KinesisStreamClient(plan.bad.kinesis);
-  const checkpoint = StreamCheckpoint.open(join(dir, STREAM_CHECKPOINT_FILE), instanceId);
+  const checkpoint = StreamCheckpoint.inWal(dir, instanceId);
   const tail = new WalTail(dir, plan.readChunkBytes, checkpoint.confirmed);
   try {
     for (const stream of [plan.good.stream, plan.bad.stream]) {

@@ -154,8 +154,8 @@ async function replayOneDir(dir: string, args: ReplayOptions, out: (line: string
   const plan: ShipPlan = {
     s3: session?.s3 ?? s3Settings(config),
     format: config.ship.format, keyTemplate: config.ship.keyTemplate,
-    prefix: config.s3.prefix, badPrefix: config.s3.badPrefix, outDir: work, readChunkBytes: config.ship.readChunk, concurrency: 1,
-    retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelay, maxDelayMs: config.ship.retryMaxDelay },
+    prefix: config.s3.prefix, badPrefix: config.s3.badPrefix, outDir: work, readChunkBytes: config.ship.readChunkBytes, concurrency: 1,
+    retry: { maxAttempts: config.ship.maxAttempts, baseDelayMs: config.ship.retryBaseDelayMs, maxDelayMs: config.ship.retryMaxDelayMs },
   };
   // One unreserved slot in the temporary directory, reused segment after segment.
   const outbox = new Outbox(work, 1, 0);

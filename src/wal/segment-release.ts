@@ -1,6 +1,6 @@
 /**
  * What becomes of a shipped segment's file when the WAL cannot recycle it: moved to the archive
- * directory (kept `ship.archiveRetention`), or deleted. The one place a shipped file leaves.
+ * directory (kept `ship.archiveRetentionMs`), or deleted. The one place a shipped file leaves.
  */
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';

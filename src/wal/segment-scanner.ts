@@ -84,11 +84,11 @@ export class SegmentFileReader implements SegmentBytes {
   }
 
   /**
-   * Drops what the buffer holds, so the next read comes from the file: a reader tailing an open
-   * segment reads past the durable end into its chunk, and those bytes change with later appends.
+   * Keeps what the buffer holds before file offset `end` only: a reader tailing an open segment
+   * reads past the durable end into its chunk, and those bytes change with later appends.
    */
-  forget(): void {
-    this.filled = 0;
+  keepBefore(end: number): void {
+    this.filled = Math.max(0, Math.min(this.filled, end - this.start));
   }
 
   /** Bytes of buffer held now (the chunk, or more after a long frame). */

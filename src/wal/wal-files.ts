@@ -10,6 +10,7 @@
  *   quarantine/                  originals of cut segments and unreadable ones, never deleted
  *   outbox/                      the shipper's reserved build files
  *   stream.checkpoint            the stream sink's durable position (stream-checkpoint.ts)
+ *   stream.sent                  the furthest position it has sent (not synced; sizes duplicates)
  *   shard-<n>/                   one WAL per HTTP worker when wal.shards > 1
  */
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ export const STATE_TMP_FILE = 'wal.state.tmp';
 export const QUARANTINE_DIR = 'quarantine';
 export const OUTBOX_DIR = 'outbox';
 export const STREAM_CHECKPOINT_FILE = 'stream.checkpoint';
+export const STREAM_SENT_FILE = 'stream.sent';
 
 export function segmentFileName(seq: number): string {
   return `segment-${String(seq).padStart(20, '0')}.seg`;
