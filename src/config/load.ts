@@ -102,6 +102,8 @@ function leafValue(key: string, leaf: Leaf, value: unknown): unknown {
         return found;
       }
       case 'stringList': {
+        // From the environment: comma-separated.
+        if (typeof value === 'string') value = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
         if (!Array.isArray(value)) throw new Error(`expected a list of strings, got ${JSON.stringify(value)}`);
         if (value.length > leaf.maxItems) throw new Error(`at most ${leaf.maxItems} entries, got ${value.length}`);
         return value.map((item) => {

@@ -15,7 +15,7 @@ export type Leaf =
   | { kind: 'bool'; default: boolean; env?: string; doc: string }
   | { kind: 'string'; default: string | null; pattern?: RegExp; env?: string; doc: string }
   | { kind: 'enum'; default: string; values: readonly string[]; env?: string; doc: string }
-  | { kind: 'stringList'; default: readonly string[]; maxItems: number; itemPattern?: RegExp; doc: string }
+  | { kind: 'stringList'; default: readonly string[]; maxItems: number; itemPattern?: RegExp; env?: string; doc: string }
   | { kind: 'stringMap'; default: Readonly<Record<string, string>>; maxItems: number; doc: string }
   /** An SSC key Sluice accepts and does not use (the reason is logged at start). */
   | { kind: 'ignored'; doc: string }
@@ -231,9 +231,9 @@ export const SCHEMA = section('Sluice configuration', {
   }),
   admin: section('The admin port: Prometheus /metrics, /health with every check, the /status page', {
     enabled: { kind: 'bool', default: true, doc: 'Serve the admin port.' },
-    interface: { kind: 'string', default: '127.0.0.1', pattern: /^[0-9A-Fa-f:.]+$/, doc: 'Address the admin port binds to: loopback unless set (metrics and the status page are for the instance\'s operators).' },
+    interface: { kind: 'string', default: '127.0.0.1', pattern: /^[0-9A-Fa-f:.]+$/, env: 'SLUICE_ADMIN_INTERFACE', doc: 'Address the admin port binds to: loopback unless set (metrics and the status page are for the instance\'s operators; the image sets 0.0.0.0, to be published to the operators\' network only).' },
     port: { kind: 'int', default: 9090, min: 0, max: 65535, env: 'SLUICE_ADMIN_PORT', doc: 'Admin HTTP port (0 picks a free port); must differ from the public port.' },
-    allowedHosts: { kind: 'stringList', default: [], maxItems: 64, itemPattern: /^[A-Za-z0-9.:-]+$/, doc: 'Host names the admin port answers besides loopback names and its bind address (other Host headers get 421): a name a browser could be tricked into resolving to this machine (DNS rebinding) must not read the metrics or the status page.' },
+    allowedHosts: { kind: 'stringList', default: [], maxItems: 64, itemPattern: /^[A-Za-z0-9.:-]+$/, env: 'SLUICE_ADMIN_ALLOWED_HOSTS', doc: 'Host names the admin port answers besides loopback names and its bind address (other Host headers get 421): a name a browser could be tricked into resolving to this machine (DNS rebinding) must not read the metrics or the status page.' },
     maxEventLoopDelayMs: { kind: 'duration', was: 'maxEventLoopDelay', default: 1000, min: 10, max: 600_000, doc: '/health turns unhealthy while the largest event-loop delay of the last second exceeds this.' },
   }),
 });
