@@ -257,3 +257,23 @@ t.test('sender: only failed records retried, at most maxInFlightBatches out, che
   tail.close();
   real.close();
 });
+
+t.test('stream settings, metrics and start-up from the configuration', async (t) => {
+  const { streamPlan } = await import('../src/ship/stream-settings');
+  const { renderStreamMetrics } = await import('../src/ops/stream-metrics');
+  const { PrometheusText } = await import('../src/ops/prometheus-text');
+  const { startStreamSink } = await import('../src/process/stream-sink');
+  const { config } = configFromObject({ collector: { streams: { good: { name: 'g', region: 'eu-west-1', buffer: { recordLimit: 100 } }, bad: { name: 'b', region: 'eu-west-1', aws: { accessKey: 'AKIA1', secretKey: 's3cr3t' } } } } });
+  const plan = streamPlan(config, { artifact: 'sluice', version: '0' });
+  t.equal(plan.good.kinesis.credentials, null, 'default/iam/env: the AWS chain');
+  t.same(plan.bad.kinesis.credentials, { accessKeyId: 'AKIA1', secretAccessKey: 's3cr3t' }, 'anything else: static keys');
+  t.notOk(plan.bad.sameClient, 'different credentials: a client of its own');
+  t.equal(plan.batchRecords, 100, 'the smaller recordLimit of the two streams');
+  t.equal(plan.good.backoff.minMs, 500);
+  const out = new PrometheusText();
+  renderStreamMetrics(out, null);
+  const text = out.toString();
+  t.match(text, /^sluice_stream_checkpoint_segment -1$/m, 'before the first report: no checkpoint');
+  t.match(text, /^sluice_stream_records_put_total\{stream="good"\} 0$/m);
+  t.equal(startStreamSink(configFromObject({}).config, null as never, () => undefined), null, 'no streams block: no sink');
+});

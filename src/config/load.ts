@@ -142,8 +142,7 @@ function checkRange(n: number, min: number, max: number): number {
 type Problems = ConfigError[];
 
 function build<F extends Readonly<Record<string, Node>>>(prefix: string, sec: Section<F>, raw: Raw, notes: string[], problems: Problems): ValueOf<Section<F>> {
-  // Keys renamed to carry their unit keep their old name as a deprecated alias.
-  const aliases = new Map<string, string>();
+  const aliases = new Map<string, string>(); // old name → new: keys renamed to carry their unit
   for (const [name, node] of Object.entries(sec.fields)) if ('was' in node && node.was !== undefined) aliases.set(node.was, name);
   for (const key of Object.keys(raw)) {
     if (!(key in sec.fields) && !aliases.has(key)) problems.push(new ConfigError(`${prefix}${key}`, 'unknown key'));

@@ -219,8 +219,7 @@ export class WriteAheadLog implements RecordSink {
     if (old.records === 0 || !this.prealloc.available) return false;
     this.seal(old);
     this.active = this.openSegment(this.prealloc.take());
-    // The next spare waits for the roll's sync: it commits the journal (the sealed segment's
-    // truncation), which on ext4 data=ordered first writes a spare's new blocks, holding the acks.
+    // The next spare waits for the roll's sync (its journal commit would write a spare's new blocks first).
     this.rollSyncing = true;
     void this.commit.flush().finally(() => {
       this.rollSyncing = false;
