@@ -19,7 +19,7 @@ if ((${#need[@]})); then
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 PODMAN=(podman --runtime "$(command -v runc)" --cgroup-manager cgroupfs)
-LIMITS=(--ulimit nofile=65536:65536 --ulimit nproc=8192:8192)
+LIMITS=(--ulimit nofile=16384:16384 --ulimit nproc=8192:8192)
 work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-container-XXXXXX")
 cid=""
 cleanup() {

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from './helpers/http';
-import { KINESIS_ENV, startKinesis } from './helpers/kinesis';
+import { KINESIS_ENV, pixelOutcome, startKinesis } from './helpers/kinesis';
 import { startKinesisProxy } from './helpers/kinesis-proxy';
 import { metric } from './helpers/metrics';
 import { decodeRecord } from './helpers/records';
@@ -72,13 +72,7 @@ t.test(`stream sink: SIGKILL ${KILLS} times under load`, async (t) => {
   resent += (await metric(last.adminPort!, 'sluice_stream_resent_records_total')) ?? 0;
   t.equal(await last.stop('SIGTERM'), 0, 'the last run drains and exits 0');
 
-  const counts = new Map<string, number>();
-  for (const r of await kinesis.readAll('good')) {
-    const id = new URLSearchParams(decodeRecord(r.data).querystring!).get('eid')!;
-    counts.set(id, (counts.get(id) ?? 0) + 1);
-  }
-  const lost = [...acked].filter((id) => !counts.has(id));
-  const extra = [...counts.values()].reduce((a, c) => a + (c - 1), 0);
+  const { lost, extra } = await pixelOutcome(kinesis, 'good', acked, (d) => decodeRecord(d).querystring!);
   t.ok(acked.size > 1000, `${acked.size} events acknowledged over ${KILLS} kills`);
   t.equal(lost.length, 0, `acknowledged events missing from the stream: ${lost.length} ${lost.slice(0, 5).join(',')}`);
   t.ok(resent > 0, `restarts resent what was in flight at the kills: ${resent} records`);

@@ -64,3 +64,15 @@ export async function startKinesis(): Promise<TestKinesis> {
     stop: () => new Promise<void>((resolve) => { client.destroy(); server.close(() => resolve()); }),
   };
 }
+
+/** How the acknowledged pixels (`eid` in the query) fared in `stream`: missing ones and extra copies. */
+export async function pixelOutcome(k: TestKinesis, stream: string, acked: ReadonlySet<string>, decodeQuery: (data: Buffer) => string): Promise<{ lost: string[]; extra: number; counts: Map<string, number> }> {
+  const counts = new Map<string, number>();
+  for (const r of await k.readAll(stream)) {
+    const id = new URLSearchParams(decodeQuery(r.data)).get('eid')!;
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  const lost = [...acked].filter((id) => !counts.has(id));
+  const extra = [...counts.values()].reduce((a, c) => a + (c - 1), 0);
+  return { lost, extra, counts };
+}
