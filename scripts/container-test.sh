@@ -31,7 +31,7 @@ trap cleanup EXIT
 step() { printf '== %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; [ -n "$cid" ] && "${PODMAN[@]}" logs "$cid" 2>&1 | tail -20 >&2; exit 1; }
 
-base=localhost/sluice-test-node:20-ca
+base=localhost/sluice-test-node:20-ca2
 if ! "${PODMAN[@]}" image exists "$base"; then
   step "base image: debootstrap bookworm + this machine's node $(node --version)"
   debootstrap --variant=minbase --include=python3,make,g++,ca-certificates bookworm "$work/rootfs" http://deb.debian.org/debian >/dev/null
@@ -44,7 +44,7 @@ if ! "${PODMAN[@]}" image exists "$base"; then
   # This machine's trust store: its registries are reached through a proxy with a CA of its own.
   cp /etc/ssl/certs/ca-certificates.crt "$work/rootfs/etc/ssl/certs/ca-certificates.crt"
   chroot "$work/rootfs" useradd --uid 1000 --create-home --shell /bin/sh node
-  tar -C "$work/rootfs" -c . | "${PODMAN[@]}" import - "$base" >/dev/null
+  tar -C "$work/rootfs" -c . | "${PODMAN[@]}" import --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' - "$base" >/dev/null
   rm -rf "$work/rootfs"
 fi
 
