@@ -6,7 +6,7 @@ import t from 'tap';
 import { gunzipSync } from 'node:zlib';
 import { buildPageView, buildSelfDescribingEvent, buildStructEvent, newTracker } from '@snowplow/node-tracker';
 import { request } from './helpers/http';
-import { decodeRecord } from './helpers/records';
+import { eidsOf } from './helpers/records';
 import { lzopDecompress, lzopTest, nextMarker, parseBlocks, readIndex, readLzopBlocks } from './helpers/lzo-read';
 import { shipEnv, startS3, waitFor } from './helpers/s3';
 import { serverPool, walPayloads } from './helpers/server';
@@ -16,12 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const server = serverPool(t);
-
-function eidsOf(payload: Buffer): string[] {
-  const r = decodeRecord(payload);
-  if (r.path === '/i') return [new URLSearchParams(r.querystring!).get('eid') ?? ''];
-  return (JSON.parse(r.body!) as { data: Array<{ eid: string }> }).data.map((e) => e.eid);
-}
 
 t.test('tracker events reach S3 as valid, splittable LZO', async (t) => {
   const s3 = await startS3();

@@ -8,8 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from './helpers/http';
-import { KINESIS_ENV, pixelOutcome, startKinesis } from './helpers/kinesis';
-import { startKinesisProxy } from './helpers/kinesis-proxy';
+import { KINESIS_ENV, pixelOutcome } from './helpers/kinesis';
+import { kinesisBehindProxy } from './helpers/kinesis-proxy';
 import { metric } from './helpers/metrics';
 import { decodeRecord } from './helpers/records';
 import { peakRss, recordScenario } from './helpers/reliability';
@@ -20,13 +20,8 @@ const KILLS = 12;
 const CLIENTS = 8;
 
 t.test(`stream sink: SIGKILL ${KILLS} times under load`, async (t) => {
-  const kinesis = await startKinesis();
-  t.teardown(() => kinesis.stop());
-  await kinesis.createStreams(['good', 'bad'], 2);
   // A stream answering in 150 ms keeps batches in flight when a kill lands, so restarts resend.
-  const proxy = await startKinesisProxy(kinesis.port);
-  t.teardown(() => proxy.stop());
-  proxy.latencyMs = 150;
+  const { kinesis, proxy } = await kinesisBehindProxy(t, ['good', 'bad'], 2, 150);
   const s3 = await startS3();
   t.teardown(() => s3.stop());
   const walDir = join(mkdtempSync(join(tmpdir(), 'sluice-stream-crash-')), 'wal');

@@ -9,7 +9,7 @@ import { request } from './helpers/http';
 import { KINESIS_ENV, startKinesis } from './helpers/kinesis';
 import { lzopDecompress, parseBlocks } from './helpers/lzo-read';
 import { healthDetail, metric } from './helpers/metrics';
-import { decodeRecord } from './helpers/records';
+import { decodeRecord, eidsOf } from './helpers/records';
 import { shipEnv, startS3, waitFor } from './helpers/s3';
 import { serverPool } from './helpers/server';
 
@@ -36,12 +36,6 @@ const SSC_KINESIS_MINIMAL = `collector {
   }
 }
 `;
-
-function eidsOf(payload: Buffer): string[] {
-  const r = decodeRecord(payload);
-  if (r.path === '/i') return [new URLSearchParams(r.querystring!).get('eid') ?? ''];
-  return (JSON.parse(r.body!) as { data: Array<{ eid: string }> }).data.map((e) => e.eid);
-}
 
 t.test('an unchanged SSC Kinesis config: every acknowledged event in the stream, the same records in S3', async (t) => {
   const kinesis = await startKinesis();

@@ -5,8 +5,8 @@
 // acknowledged event is in the stream exactly once (failed records never reached it).
 import t from 'tap';
 import { request } from './helpers/http';
-import { KINESIS_ENV, startKinesis } from './helpers/kinesis';
-import { startKinesisProxy } from './helpers/kinesis-proxy';
+import { KINESIS_ENV } from './helpers/kinesis';
+import { kinesisBehindProxy } from './helpers/kinesis-proxy';
 import { healthDetail, metric } from './helpers/metrics';
 import { decodeRecord } from './helpers/records';
 import { recordScenario, peakRss } from './helpers/reliability';
@@ -17,11 +17,7 @@ const server = serverPool(t);
 const OUTAGE_MS = 60_000;
 
 t.test(`a ${OUTAGE_MS / 1000} s stream outage, then throttling: 0 lost, backlog drained, health telling the truth`, async (t) => {
-  const kinesis = await startKinesis();
-  t.teardown(() => kinesis.stop());
-  await kinesis.createStreams(['good', 'bad'], 2);
-  const proxy = await startKinesisProxy(kinesis.port);
-  t.teardown(() => proxy.stop());
+  const { kinesis, proxy } = await kinesisBehindProxy(t, ['good', 'bad'], 2);
   const s = await server({
     collector: {
       preTerminationPeriod: '0 s',

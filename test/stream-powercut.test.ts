@@ -8,8 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from './helpers/http';
-import { KINESIS_ENV, pixelOutcome, startKinesis } from './helpers/kinesis';
-import { startKinesisProxy } from './helpers/kinesis-proxy';
+import { KINESIS_ENV, pixelOutcome } from './helpers/kinesis';
+import { kinesisBehindProxy } from './helpers/kinesis-proxy';
 import { metric } from './helpers/metrics';
 import { decodeRecord } from './helpers/records';
 import { recordScenario } from './helpers/reliability';
@@ -51,12 +51,7 @@ t.test('control: with durability none a power cut loses acknowledged events (the
 });
 
 t.test(`stream sink: ${CUTS} power cuts under load, 0 acknowledged events missing from the stream`, { skip: missing ?? false }, async (t) => {
-  const kinesis = await startKinesis();
-  t.teardown(() => kinesis.stop());
-  await kinesis.createStreams(['good', 'bad'], 2);
-  const proxy = await startKinesisProxy(kinesis.port);
-  t.teardown(() => proxy.stop());
-  proxy.latencyMs = 100;
+  const { kinesis, proxy } = await kinesisBehindProxy(t, ['good', 'bad'], 2, 100);
   const root = mkdtempSync(join(tmpdir(), 'sluice-cut-'));
   const disk = join(root, 'disk');
   const config = { collector: { preTerminationPeriod: '0 s', streams: { good: { name: 'good', buffer: { recordLimit: 50 } }, bad: { name: 'bad' } } }, ship: { enabled: false }, wal: { spareSegments: 1, maxSegmentAgeMs: '500 ms' } };

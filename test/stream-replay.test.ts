@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { sluice } from './helpers/cli';
 import { request } from './helpers/http';
-import { KINESIS_ENV, startKinesis } from './helpers/kinesis';
-import { startKinesisProxy } from './helpers/kinesis-proxy';
+import { KINESIS_ENV } from './helpers/kinesis';
+import { kinesisBehindProxy } from './helpers/kinesis-proxy';
 import { metric } from './helpers/metrics';
 import { decodeRecord } from './helpers/records';
 import { BUCKET, shipEnv, startS3, waitFor } from './helpers/s3';
@@ -18,11 +18,7 @@ import { startServer } from './helpers/server';
 const eidOf = (b: Buffer): string => new URLSearchParams(decodeRecord(b).querystring!).get('eid')!;
 
 t.test('replay puts what a dead instance had not, from its checkpoint, then ships and deletes', async (t) => {
-  const kinesis = await startKinesis();
-  t.teardown(() => kinesis.stop());
-  await kinesis.createStreams(['good', 'bad'], 2);
-  const proxy = await startKinesisProxy(kinesis.port);
-  t.teardown(() => proxy.stop());
+  const { kinesis, proxy } = await kinesisBehindProxy(t, ['good', 'bad'], 2);
   const s3 = await startS3();
   t.teardown(() => s3.stop());
   await s3.client.send(new CreateBucketCommand({ Bucket: BUCKET }));

@@ -135,6 +135,7 @@ export class CollectorMetrics {
     const m = mergeShards(shards);
     const lat = m.requests.ackRecent;
     const health = lifecycle.checks();
+    const stream = this.s.stream?.stats ?? null;
     return {
       at: Date.now(),
       version: VERSION,
@@ -153,9 +154,9 @@ export class CollectorMetrics {
       segmentsShipped: shipper?.stats?.shipped ?? 0,
       shipRetries: shipper?.stats?.retries ?? 0,
       shipLastError: shipper?.stats?.lastError ?? null,
-      streamLagMs: this.s.stream?.stats?.lagMs ?? null,
-      streamRecordsPut: this.s.stream?.stats === null || this.s.stream?.stats === undefined ? null : this.s.stream.stats.recordsPut.good + this.s.stream.stats.recordsPut.bad,
-      streamLastError: this.s.stream?.stats?.lastError ?? null,
+      streamLagMs: stream === null ? null : stream.lagMs,
+      streamRecordsPut: stream === null ? null : stream.recordsPut.good + stream.recordsPut.bad,
+      streamLastError: stream?.lastError ?? null,
       rssBytes: proc.rss(),
       eventLoopDelayMs: Math.max(m.loopDelayLastMs, proc.loop.lastSecondMaxDelayMs),
     };

@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import type { SluiceConfig } from '../config/types';
 import type { Processor } from '../payload/bad-row';
-import type { KinesisSettings } from './kinesis-client';
+import { KinesisStreamClient, type KinesisSettings, type StreamClient } from './kinesis-client';
+import type { SenderOptions, StreamSide } from './stream-sender';
 import type { StreamSideData, StreamWorkerData } from './stream-protocol';
 
 /** SSC's aws.accessKey/secretKey values that mean the standard credential chain. */
@@ -44,5 +45,26 @@ export function streamPlan(config: SluiceConfig, processor: Processor): StreamPl
     maxInFlightBatches: config.stream.maxInFlightBatches,
     startupCheckIntervalMs: s.good.startupCheckInterval,
     rules: { goodMaxBytes: s.good.maxBytes, ipAsPartitionKey: s.useIpAddressAsPartitionKey, processor },
+  };
+}
+
+/** The sender's options from the plan: the stream thread and `sluice replay` read the same. */
+export function senderOptions(plan: StreamPlan): SenderOptions {
+  return {
+    goodStream: plan.good.stream, badStream: plan.bad.stream, batchRecords: plan.batchRecords, batchBytes: plan.batchBytes,
+    maxInFlightBatches: plan.maxInFlightBatches, backoff: { good: plan.good.backoff, bad: plan.bad.backoff }, rules: plan.rules,
+  };
+}
+
+/** The two streams' clients: one shared when the bad stream has the good one's endpoint, region and keys. */
+export function streamClients(plan: StreamPlan): { clients: Readonly<Record<StreamSide, StreamClient>>; close(): void } {
+  const good = new KinesisStreamClient(plan.good.kinesis);
+  const bad = plan.bad.sameClient ? good : new KinesisStreamClient(plan.bad.kinesis);
+  return {
+    clients: { good, bad },
+    close: () => {
+      good.close();
+      if (bad !== good) bad.close();
+    },
   };
 }

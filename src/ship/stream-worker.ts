@@ -9,9 +9,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 // As in the shipper thread: the SDK's notice about later releases needing Node 22 is not for operators.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 import { DurableMarkReader } from './durable-mark';
-import { KinesisStreamClient, type StreamClient } from './kinesis-client';
+import type { StreamClient } from './kinesis-client';
 import { StreamCheckpoint } from './stream-checkpoint';
 import { StreamSender } from './stream-sender';
+import { senderOptions, streamClients } from './stream-settings';
 import type { FromStream, StreamStats, StreamWorkerData, ToStream } from './stream-protocol';
 import { WalTail } from './wal-tail';
 
@@ -38,13 +39,8 @@ async function main(): Promise<void> {
   const tail = new WalTail(d.walDir, d.readChunkBytes, checkpoint.confirmed);
   for (const s of d.sealed) tail.addSealed(s.seq, s.bytes);
   tail.setOpen(d.open.seq, d.open.durableBytes);
-  const good = new KinesisStreamClient(d.good.kinesis);
-  const bad = d.bad.sameClient ? good : new KinesisStreamClient(d.bad.kinesis);
-  const clients = { good, bad };
-  const sender = new StreamSender(tail, checkpoint, clients, {
-    goodStream: d.good.stream, badStream: d.bad.stream, batchRecords: d.batchRecords, batchBytes: d.batchBytes,
-    maxInFlightBatches: d.maxInFlightBatches, backoff: { good: d.good.backoff, bad: d.bad.backoff }, rules: d.rules,
-  }, (seq) => send({ type: 'released', seq }), checkpoint.sentBefore);
+  const { clients, close: closeClients } = streamClients(d);
+  const sender = new StreamSender(tail, checkpoint, clients, senderOptions(d), (seq) => send({ type: 'released', seq }), checkpoint.sentBefore);
   for (const s of d.sealed) sender.lag.durableAt({ seq: s.seq, offset: s.bytes }, s.firstMs);
   if (d.open.durableBytes > 0) sender.lag.durableAt({ seq: d.open.seq, offset: d.open.durableBytes }, Date.now());
   for (const seq of tail.takeSkipped()) send({ type: 'released', seq });
@@ -68,8 +64,7 @@ async function main(): Promise<void> {
       sender.stop();
       clearInterval(statsTimer);
       checkpoint.close();
-      good.close();
-      if (bad !== good) bad.close();
+      closeClients();
       send({ type: 'stopped', stats: stats() });
       port.close();
     }

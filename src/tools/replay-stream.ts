@@ -6,10 +6,9 @@
  * every segment kept.
  */
 import type { SluiceConfig } from '../config/types';
-import { KinesisStreamClient } from '../ship/kinesis-client';
 import { StreamCheckpoint } from '../ship/stream-checkpoint';
 import { StreamSender } from '../ship/stream-sender';
-import { streamPlan } from '../ship/stream-settings';
+import { senderOptions, streamClients, streamPlan } from '../ship/stream-settings';
 import { WalTail } from '../ship/wal-tail';
 import type { SealedSegment } from '../wal/recovery';
 import { ARTIFACT, VERSION } from '../ops/version';
@@ -25,21 +24,17 @@ const POLL_MS = 200;
 
 export async function replayIntoStream(config: SluiceConfig, dir: string, instanceId: string, sealed: readonly SealedSegment[]): Promise<StreamReplayResult> {
   const plan = streamPlan(config, { artifact: ARTIFACT, version: VERSION });
-  const good = new KinesisStreamClient(plan.good.kinesis);
-  const bad = plan.bad.sameClient ? good : new KinesisStreamClient(plan.bad.kinesis);
+  const { clients, close: closeClients } = streamClients(plan);
   const checkpoint = StreamCheckpoint.inWal(dir, instanceId);
   const tail = new WalTail(dir, plan.readChunkBytes, checkpoint.confirmed);
   try {
     for (const stream of [plan.good.stream, plan.bad.stream]) {
-      const problem = await (stream === plan.good.stream ? good : bad).check(stream);
+      const problem = await (stream === plan.good.stream ? clients.good : clients.bad).check(stream);
       if (problem !== null) throw new CliError(`replay: ${problem} (segments stay in the WAL)`);
     }
     for (const s of sealed) tail.addSealed(s.seq, s.bytes);
     tail.takeSkipped();
-    const sender = new StreamSender(tail, checkpoint, { good, bad }, {
-      goodStream: plan.good.stream, badStream: plan.bad.stream, batchRecords: plan.batchRecords, batchBytes: plan.batchBytes,
-      maxInFlightBatches: plan.maxInFlightBatches, backoff: { good: plan.good.backoff, bad: plan.bad.backoff }, rules: plan.rules,
-    }, () => undefined, checkpoint.sentBefore);
+    const sender = new StreamSender(tail, checkpoint, clients, senderOptions(plan), () => undefined, checkpoint.sentBefore);
     const from = checkpoint.confirmed === null ? 'the oldest segment' : `segment ${checkpoint.confirmed.seq} offset ${checkpoint.confirmed.offset}`;
     try {
       const idle = sender.whenIdle().then(() => true);
@@ -53,7 +48,6 @@ export async function replayIntoStream(config: SluiceConfig, dir: string, instan
   } finally {
     tail.close();
     checkpoint.close();
-    good.close();
-    if (bad !== good) bad.close();
+    closeClients();
   }
 }

@@ -7,6 +7,7 @@
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startKinesis, type TestKinesis } from './kinesis';
 
 export type ProxyMode = { kind: 'pass' } | { kind: 'down' } | { kind: 'throttle'; refuseShare: number };
 
@@ -96,4 +97,15 @@ export async function startKinesisProxy(targetPort: number): Promise<KinesisProx
   proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   proxy.stop = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
   return proxy;
+}
+
+/** kinesalite with `streams` of `shards` shards and this proxy in front, both stopped at the test's end. */
+export async function kinesisBehindProxy(t: { teardown(fn: () => unknown): void }, streams: readonly string[], shards = 2, latencyMs = 0): Promise<{ kinesis: TestKinesis; proxy: KinesisProxy }> {
+  const kinesis = await startKinesis();
+  t.teardown(() => kinesis.stop());
+  await kinesis.createStreams(streams, shards);
+  const proxy = await startKinesisProxy(kinesis.port);
+  t.teardown(() => proxy.stop());
+  proxy.latencyMs = latencyMs;
+  return { kinesis, proxy };
 }

@@ -64,3 +64,10 @@ export function thriftPackageEncode(fields: Record<string, unknown>): Buffer {
   transport.flush();
   return out;
 }
+
+/** The event ids (`eid`) a record carries: a pixel's query, or each event of a tp2 POST body. */
+export function eidsOf(payload: Buffer): string[] {
+  const r = decodeRecord(payload);
+  if (r.path === '/i') return [new URLSearchParams(r.querystring!).get('eid') ?? ''];
+  return (JSON.parse(r.body!) as { data: Array<{ eid: string }> }).data.map((e) => e.eid);
+}
