@@ -1,23 +1,25 @@
 #!/usr/bin/env node
 // The benchmark: Sluice beside the anchors (../shared/bench: bare uWS, the same with a buffered
-// access log written from JS (uws-log) and, from bench/anchor-fsync.js, that log with fsync
+// access log written from JS (uws-log) and, from bench/harness/anchor-fsync.js, that log with fsync
 // acknowledgements (uws-log-fsync), nginx with the userid module and a buffered access log,
-// bare node:http) in one invocation, interleaved, medians of REPS repetitions. Server pinned to
-// CPU 0, wrk (-t1 -c64) on CPU 1.
+// bare node:http) in one invocation, interleaved, medians of --reps repetitions, at each of
+// --conns (wrk's connections: 64, and 512 as a load balancer holds them). Server pinned to CPU 0,
+// wrk (-t1) on CPU 1.
 //
 //   node bench/run.js [--write]          # --write: also bench/RESULTS.md
-//   CONNS=512 node bench/run.js           # wrk's connections (default 64)
-//   DUR=10 REPS=3 SERVERS="uws uws-log uws-log-fsync nginx node sluice sluice-loop sluice-none sluice-delay sluice-1t-2c sluice-2t-2c" node bench/run.js
+//   node bench/run.js --conns "64 512" --seconds 10 --reps 3 \
+//     --servers "uws uws-log uws-log-fsync nginx node sluice sluice-loop sluice-none sluice-delay sluice-1t-2c sluice-2t-2c"
+//   node bench/run.js --help
 //
 // Then, for uws, uws-log-fsync, nginx, node, sluice, sluice-loop and sluice-delay, in fresh processes: latency at the same offered load
-// (bench/fixed-rate.js, open loop, FIXED_RATES requests/s for FIXED_DUR s after 2 s of warm-up),
+// (bench/harness/fixed-rate.js, open loop, --rates requests/s for --rate-seconds after 2 s of warm-up),
 // the figure the issue's p99 target compares, with the server's CPU per request at that rate and
-// the share of its core it kept busy. FIXED_RATES="" skips it. With them comes the floor
-// that fsync acknowledgements alone put under any p99 on this disk (bench/sync-floor.js).
+// the share of its core it kept busy. --rates "" skips it. With them comes the floor
+// that fsync acknowledgements alone put under any p99 on this disk (bench/harness/sync-floor.js).
 //
 // Sluice ships to an S3 of its own process (s3rver, nice 19 on the load generator's core, its files
 // in /dev/shm): in production S3 is remote, and its work (HTTP parsing, MD5, writing the objects to
-// disk) is not the collector's. S3=embedded uses the embedded S3 in the shipper's thread instead.
+// disk) is not the collector's. --s3 embedded uses the embedded S3 in the shipper's thread instead.
 //
 // Scenarios: get (pixel, 664-byte query, browser headers), post (tp2, 3 events, 1,850 bytes),
 // webhook (form POST to /com.mailgun/v1; Sluice only: the anchors do not serve it). Per server and
@@ -30,22 +32,40 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const net = require('node:net');
-const { cpuSecondsOf, fmt, median, parseWrk, peakRssBytesOf, waitPort } = require('./lib');
+const { options } = require('./harness/cli');
 
 const ROOT = path.join(__dirname, '..');
-const SHARED = process.env.ANCHORS_DIR || path.join(ROOT, '..', 'shared', 'bench');
-const DUR = Number(process.env.DUR || 10);
-const WARM = Number(process.env.WARM || 2);
-const REPS = Number(process.env.REPS || 3);
-const SERVERS = (process.env.SERVERS || 'uws nginx node sluice sluice-none').split(/\s+/).filter(Boolean);
-const WRITE = process.argv.includes('--write');
-const LOAD_CPUS = process.env.LOAD_CPUS || '1';
-/** wrk's connections per run (CONNS=512: as a load balancer holds them). */
-const CONNS = Number(process.env.CONNS || 64);
-const FIXED_RATES = (process.env.FIXED_RATES ?? '5000 10000').split(/\s+/).filter(Boolean).map(Number);
-const FIXED_DUR = Number(process.env.FIXED_DUR || 15);
+const opts = options('node bench/run.js [options]: Sluice beside the anchors, at saturation and at fixed rates', {
+  servers: { kind: 'list', default: 'uws uws-log-fsync nginx node sluice sluice-none', help: 'servers to run (see DEFS in bench/run.js)' },
+  conns: { kind: 'numbers', default: '64 512', help: "wrk's connections, one table block per value" },
+  seconds: { kind: 'number', default: 10, help: 'seconds measured per scenario' },
+  warmup: { kind: 'number', default: 2, help: 'seconds of unmeasured load before each scenario' },
+  reps: { kind: 'number', default: 3, help: 'interleaved repetitions (medians)' },
+  rates: { kind: 'numbers', default: '5000 10000', help: 'fixed offered loads (GET req/s); "" skips them' },
+  'rate-seconds': { kind: 'number', default: 15, help: 'seconds measured per fixed rate' },
+  s3: { kind: 'string', default: 'remote', help: "remote (s3rver in its own process on the load core) or embedded (the shipper thread's)" },
+  anchors: { kind: 'string', default: path.join(ROOT, '..', 'shared', 'bench'), help: "the anchors' folder (read, copied)" },
+  'server-cpus': { kind: 'string', default: '0', help: "the server's cores (taskset list)" },
+  'load-cpus': { kind: 'string', default: '1', help: "wrk's and the fixed-rate client's cores" },
+  logs: { kind: 'string', help: "a folder that keeps each server's stderr" },
+  write: { kind: 'flag', help: 'also rewrite the table in bench/RESULTS.md' },
+});
+process.env.ANCHORS_DIR = opts.anchors;
+const { cpuSecondsOf, fmt, median, parseWrk, peakRssBytesOf, waitPort } = require('./harness/lib');
+const SHARED = opts.anchors;
+const DUR = opts.seconds;
+const WARM = opts.warmup;
+const REPS = opts.reps;
+const SERVERS = opts.servers;
+const WRITE = opts.write;
+const LOAD_CPUS = opts.loadCpus;
+const SERVER_CPUS = opts.serverCpus;
+const CONNS_LIST = opts.conns;
+const FIXED_RATES = opts.rates;
+const FIXED_DUR = opts.rateSeconds;
 const FIXED_SERVERS = ['uws', 'uws-log-fsync', 'nginx', 'node', 'sluice', 'sluice-loop', 'sluice-delay'].filter((n) => SERVERS.includes(n));
-const S3_MODE = process.env.S3 === 'embedded' ? 'embedded' : 'remote';
+if (opts.s3 !== 'remote' && opts.s3 !== 'embedded') { console.error('--s3 is remote or embedded'); process.exit(2); }
+const S3_MODE = opts.s3;
 const S3_PORT = 8098;
 
 for (const tool of ['wrk', 'taskset']) {
@@ -108,9 +128,9 @@ const DEFS = {
   // Anchor A+log: the same uWS server with a buffered access log written from JS (no fsync): the
   // least a JS collector that keeps its requests does. Its log is deleted after each run.
   'uws-log': { port: 8081, cmd: [process.execPath, 'uws-anchor.js'], env: { MODE: 'log', PORT: '8081', LOG: path.join(ANCH, 'logs', 'uws-access.log') }, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'uws-access.log'), { force: true }) },
-  // Anchor A+log+fsync (bench/anchor-fsync.js): A+log answering only after its line's fdatasync
+  // Anchor A+log+fsync (bench/harness/anchor-fsync.js): A+log answering only after its line's fdatasync
   // (group commit, as Sluice's WAL), its log on the same disk as Sluice's WAL.
-  'uws-log-fsync': { port: 8084, cmd: [process.execPath, path.join(__dirname, 'anchor-fsync.js')], env: { PORT: '8084', ANCHORS_DIR: ANCH, LOG: path.join(ANCH, 'logs', 'fsync-access.log') }, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'fsync-access.log'), { force: true }) },
+  'uws-log-fsync': { port: 8084, cmd: [process.execPath, path.join(__dirname, 'harness', 'anchor-fsync.js'), '--port', '8084', '--anchors', ANCH, '--log', path.join(ANCH, 'logs', 'fsync-access.log')], env: {}, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'fsync-access.log'), { force: true }) },
   nginx: { port: 8082, cmd: ['nginx', '-p', `${ANCH}/`, '-c', 'nginx.conf', '-e', 'logs/nginx-error.log', '-g', 'worker_processes 1; daemon off;'], env: {}, cleanup: () => fs.rmSync(path.join(ANCH, 'logs', 'nginx-access.log'), { force: true }) },
   node: { port: 8083, cmd: [process.execPath, 'node-anchor.js'], env: { MODE: 'min', PORT: '8083' } },
   sluice: sluiceDef('fsync'),
@@ -122,15 +142,16 @@ const DEFS = {
   'sluice-2t-2c': sluiceDef('fsync', 2, '0,1'),
 };
 const LABEL = {
-  uws: 'uWS ceiling (anchor A)', 'uws-log': 'uWS + buffered access log in JS, no fsync (anchor A+log)', 'uws-log-fsync': 'uWS + JS access log, fsync acks (A+log+fsync, bench/anchor-fsync.js)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none', 'sluice-delay': 'Sluice, fsync acks, wal.commitDelayMs 1 ms', 'sluice-loop': 'Sluice, fsync acks, small groups synced on the loop (wal.loopSyncGroup 8)',
-  floor: 'fdatasync floor (disk only: bench/sync-floor.js)',
+  uws: 'uWS ceiling (anchor A)', 'uws-log': 'uWS + buffered access log in JS, no fsync (anchor A+log)', 'uws-log-fsync': 'uWS + JS access log, fsync acks (A+log+fsync, bench/harness/anchor-fsync.js)', nginx: 'nginx 1 worker + access log (anchor B)', node: 'node:http (anchor C)', sluice: 'Sluice, fsync acks', 'sluice-none': 'Sluice, durability none', 'sluice-delay': 'Sluice, fsync acks, wal.commitDelayMs 1 ms', 'sluice-loop': 'Sluice, fsync acks, small groups synced on the loop (wal.loopSyncGroup 8)',
+  floor: 'fdatasync floor (disk only: bench/harness/sync-floor.js)',
   'sluice-1t-2c': 'Sluice, 1 HTTP thread, cores 0-1 (shared with wrk)', 'sluice-2t-2c': 'Sluice, 2 HTTP threads (wal.shards 2), cores 0-1 (shared with wrk)',
 };
 const SCEN = { get: { lua: 'get.lua', path: '/i' }, post: { lua: 'post.lua', path: '/com.snowplowanalytics.snowplow/tp2' }, webhook: { lua: 'webhook.lua', path: '/com.mailgun/v1' } };
 
-function wrk(scenario, port, seconds) {
+function wrk(scenario, port, seconds, conns) {
   const s = SCEN[scenario];
-  return parseWrk(spawnSync('taskset', ['-c', LOAD_CPUS, 'wrk', '-t1', `-c${CONNS}`, `-d${seconds}s`, '--timeout', '5s', '-s', path.join(__dirname, 'wrk', s.lua), `http://127.0.0.1:${port}${s.path}`], { cwd: ANCH, encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_WRK: path.join(__dirname, 'wrk') } }));
+  const dir = path.join(__dirname, 'harness', 'wrk');
+  return parseWrk(spawnSync('taskset', ['-c', LOAD_CPUS, 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '5s', '-s', path.join(dir, s.lua), `http://127.0.0.1:${port}${s.path}`], { cwd: ANCH, encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_WRK: dir } }));
 }
 
 /** The server running now (stopped on SIGINT/SIGTERM with the S3 process and the work files). */
@@ -155,7 +176,7 @@ const serverPids = (child) => [...new Set([child.pid, ...childrenOf(child.pid)].
 async function withServer(name, fn) {
   const d = DEFS[name];
   if (!(await portFree(d.port))) throw new Error(`port ${d.port} is busy`);
-  const child = spawn('taskset', ['-c', d.cpus ?? process.env.SERVER_CPUS ?? '0', ...d.cmd], { cwd: ANCH, env: { ...process.env, ...d.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('taskset', ['-c', d.cpus ?? SERVER_CPUS, ...d.cmd], { cwd: ANCH, env: { ...process.env, ...d.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   running = child;
   let err = '';
   child.stderr.on('data', (b) => { err += b; });
@@ -164,7 +185,7 @@ async function withServer(name, fn) {
   try {
     return await fn(child, d);
   } finally {
-    if (process.env.BENCH_LOGS) fs.appendFileSync(path.join(process.env.BENCH_LOGS, `${name}.log`), err);
+    if (opts.logs !== undefined) fs.appendFileSync(path.join(opts.logs, `${name}.log`), err);
     killTree(child);
     await new Promise((r) => { if (child.exitCode !== null || child.signalCode !== null) r(); else child.on('exit', r); });
     running = null;
@@ -172,15 +193,15 @@ async function withServer(name, fn) {
   }
 }
 
-function runServer(name) {
+function runServer(name, conns) {
   return withServer(name, (child, d) => {
     const out = {};
     for (const scenario of Object.keys(SCEN)) {
       if (scenario === 'webhook' && !d.webhook) continue;
-      wrk(scenario, d.port, WARM);
+      wrk(scenario, d.port, WARM, conns);
       const pids = serverPids(child);
       const cpu0 = cpuSecondsOf(pids);
-      const w = wrk(scenario, d.port, DUR);
+      const w = wrk(scenario, d.port, DUR, conns);
       const cpu = cpuSecondsOf(pids) - cpu0;
       out[scenario] = {
         rps: w.requests / (w.duration_us / 1e6), p50_ms: w.p50_us / 1000, p99_ms: w.p99_us / 1000, p999_ms: w.p999_us / 1000, max_ms: w.max_us / 1000,
@@ -199,7 +220,7 @@ function runFixed(name) {
     for (const rate of FIXED_RATES) {
       const pids = serverPids(child);
       const cpu0 = cpuSecondsOf(pids);
-      const r = spawnSync('taskset', ['-c', LOAD_CPUS, process.execPath, path.join(__dirname, 'fixed-rate.js'), String(d.port), String(rate), String(FIXED_DUR), '64', '2'], { encoding: 'utf8', timeout: (FIXED_DUR + 30) * 1000 });
+      const r = spawnSync('taskset', ['-c', LOAD_CPUS, process.execPath, path.join(__dirname, 'harness', 'fixed-rate.js'), '--port', String(d.port), '--rate', String(rate), '--seconds', String(FIXED_DUR), '--conns', '64', '--warmup', '2'], { encoding: 'utf8', timeout: (FIXED_DUR + 30) * 1000 });
       const line = r.stdout.trim().split('\n').pop() ?? '';
       if (r.status !== 0 || !line.startsWith('{')) throw new Error(`fixed-rate ${name} ${rate}/s failed: ${r.stderr}`);
       // The server's CPU over the run (warm-up included: it is served at the same rate; the
@@ -218,11 +239,13 @@ async function main() {
   const started = new Date();
   await startS3();
   for (let rep = 1; rep <= REPS; rep++) {
-    // Interleaved: every server once per repetition, the order rotated.
+    // Interleaved: every server once per repetition and concurrency, the order rotated.
     const order = SERVERS.map((_, i) => SERVERS[(i + rep - 1) % SERVERS.length]);
-    for (const name of order) {
-      process.stderr.write(`rep ${rep}/${REPS} ${name}\n`);
-      runs.push({ rep, server: name, results: await runServer(name) });
+    for (const conns of CONNS_LIST) {
+      for (const name of order) {
+        process.stderr.write(`rep ${rep}/${REPS} -c${conns} ${name}\n`);
+        runs.push({ rep, conns, server: name, results: await runServer(name, conns) });
+      }
     }
   }
   const fixedRuns = [];
@@ -247,7 +270,7 @@ async function main() {
   if (FIXED_RATES.length > 0) {
     // What fsync acknowledgements alone cost at these rates on the WAL's disk (no HTTP, no CPU
     // contention): the floor under Sluice's p99 rows.
-    const r = spawnSync('taskset', ['-c', process.env.SERVER_CPUS ?? '0', process.execPath, path.join(__dirname, 'sync-floor.js'), path.join(WORK, 'sync-floor'), '20000', FIXED_RATES.join(' ')], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync('taskset', ['-c', SERVER_CPUS, process.execPath, path.join(__dirname, 'harness', 'sync-floor.js'), '--dir', path.join(WORK, 'sync-floor'), '--syncs', '20000', '--rates', FIXED_RATES.join(' ')], { encoding: 'utf8', timeout: 300_000 });
     if (r.status !== 0) throw new Error(`sync-floor failed: ${r.stderr}`);
     const floor = JSON.parse(r.stdout);
     for (const rate of FIXED_RATES) {
@@ -256,31 +279,35 @@ async function main() {
     }
   }
   const table = [];
-  for (const server of SERVERS) {
-    for (const scenario of Object.keys(SCEN)) {
-      const rs = runs.filter((r) => r.server === server && r.results[scenario]).map((r) => r.results[scenario]);
-      if (rs.length === 0) continue;
-      const m = (k) => median(rs.map((r) => r[k]));
-      table.push({ server, scenario, rps: m('rps'), p50_ms: m('p50_ms'), p99_ms: m('p99_ms'), p999_ms: m('p999_ms'), cpu_s_per_100k: m('cpu_s_per_100k'), peak_rss_mib: Math.max(...rs.map((r) => r.peak_rss_mib)), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors, 0), rps_all: rs.map((r) => Math.round(r.rps)) });
+  for (const conns of CONNS_LIST) {
+    for (const server of SERVERS) {
+      for (const scenario of Object.keys(SCEN)) {
+        const rs = runs.filter((r) => r.conns === conns && r.server === server && r.results[scenario]).map((r) => r.results[scenario]);
+        if (rs.length === 0) continue;
+        const m = (k) => median(rs.map((r) => r[k]));
+        table.push({ conns, server, scenario, rps: m('rps'), p50_ms: m('p50_ms'), p99_ms: m('p99_ms'), p999_ms: m('p999_ms'), cpu_s_per_100k: m('cpu_s_per_100k'), peak_rss_mib: Math.max(...rs.map((r) => r.peak_rss_mib)), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors, 0), rps_all: rs.map((r) => Math.round(r.rps)) });
+      }
     }
   }
-  const nginx = (scenario) => table.find((r) => r.server === 'nginx' && r.scenario === scenario);
+  const nginx = (scenario, conns) => table.find((r) => r.server === 'nginx' && r.scenario === scenario && r.conns === conns);
   const machine = `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}, ${spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] || 'wrk'}`;
   const lines = [
-    `Run ${started.toISOString().slice(0, 16)}Z on ${machine}. ${REPS} interleaved repetitions, medians; wrk -t1 -c${CONNS}, ${DUR} s per scenario after ${WARM} s of warm-up; server pinned to CPU 0, wrk to CPU 1.`,
+    `Run ${started.toISOString().slice(0, 16)}Z on ${machine}. ${REPS} interleaved repetitions, medians; wrk -t1 with ${CONNS_LIST.join(' and ')} connections, ${DUR} s per scenario after ${WARM} s of warm-up; server pinned to CPU ${SERVER_CPUS}, wrk to CPU ${LOAD_CPUS}.`,
     '',
-    '| server | scenario | req/s | × nginx | p50 ms | p99 ms | p99.9 ms | CPU s / 100k | peak RSS MiB | non-2xx | errors | req/s per rep |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `Command: \`node bench/run.js ${process.argv.slice(2).join(' ')}\``,
+    '',
+    '| conns | server | scenario | req/s | × nginx | p50 ms | p99 ms | p99.9 ms | CPU s / 100k | peak RSS MiB | non-2xx | errors | req/s per rep |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...table.map((r) => {
-      const n = nginx(r.scenario);
-      return `| ${LABEL[r.server] ?? r.server} | ${r.scenario} | ${fmt(r.rps)} | ${n ? fmt(r.rps / n.rps, 2) : '–'} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${fmt(r.p999_ms, 2)} | ${fmt(r.cpu_s_per_100k, 2)} | ${fmt(r.peak_rss_mib)} | ${r.non2xx} | ${r.errors} | ${r.rps_all.join(', ')} |`;
+      const n = nginx(r.scenario, r.conns);
+      return `| ${r.conns} | ${LABEL[r.server] ?? r.server} | ${r.scenario} | ${fmt(r.rps)} | ${n ? fmt(r.rps / n.rps, 2) : '–'} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${fmt(r.p999_ms, 2)} | ${fmt(r.cpu_s_per_100k, 2)} | ${fmt(r.peak_rss_mib)} | ${r.non2xx} | ${r.errors} | ${r.rps_all.join(', ')} |`;
     }),
   ];
   if (fixed.length > 0) {
     const nginxAt = (rate) => fixed.find((r) => r.server === 'nginx' && r.rate === rate);
     lines.push(
       '',
-      `Latency at the same offered load: bench/fixed-rate.js (open loop, GET pixel, 64 connections, latency from each request's due time), ${FIXED_DUR} s after 2 s of warm-up, a fresh server process per run; medians of ${REPS}.`,
+      `Latency at the same offered load: bench/harness/fixed-rate.js (open loop, GET pixel, 64 connections, latency from each request's due time), ${FIXED_DUR} s after 2 s of warm-up, a fresh server process per run; medians of ${REPS}.`,
       '',
       '| server | offered req/s | p50 ms | p99 ms | p99 × nginx | p99.9 ms | max ms | CPU µs / request | core busy | non-2xx | errors + unanswered | resent | p99 per rep |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -297,7 +324,7 @@ async function main() {
   console.log(md);
   const outJson = path.join(ROOT, 'bench', 'results', `run-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(outJson), { recursive: true });
-  fs.writeFileSync(outJson, JSON.stringify({ started, machine, DUR, WARM, REPS, SERVERS, S3: S3_MODE, FIXED_RATES, FIXED_DUR, table, runs, fixed, fixedRuns }, null, 1));
+  fs.writeFileSync(outJson, JSON.stringify({ started, machine, argv: process.argv.slice(2), DUR, WARM, REPS, SERVERS, CONNS: CONNS_LIST, S3: S3_MODE, FIXED_RATES, FIXED_DUR, table, runs, fixed, fixedRuns }, null, 1));
   console.log(`\nraw: ${path.relative(ROOT, outJson)}`);
   if (WRITE) {
     const results = path.join(ROOT, 'bench', 'RESULTS.md');

@@ -11,11 +11,13 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { freePort } = require('./lib');
+const { freePort } = require('./harness/lib');
 
 const ROOT = path.join(__dirname, '..');
-const i = process.argv.indexOf('--seconds');
-const SECONDS = i >= 0 ? Number(process.argv[i + 1]) : 5;
+const { options } = require('./harness/cli');
+const SECONDS = options('node bench/smoke.js [options]: the CI smoke run (fails on errors or lost events, never on speed)', {
+  seconds: { kind: 'number', default: 5, help: 'seconds of GET, then of POST' },
+}).seconds;
 const { scanSegmentFile } = require(path.join(ROOT, 'dist', 'wal', 'segment-scanner.js'));
 const { decodeCollectorPayload } = require(path.join(ROOT, 'dist', 'payload', 'decode-payload.js'));
 

@@ -15,21 +15,27 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { freePort } = require('./lib');
+const { freePort } = require('./harness/lib');
 
 const ROOT = path.join(__dirname, '..');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : dflt; };
-const SECONDS = opt('seconds', 600);
-const RATE = opt('rate', 2000);
-const SHIP_INTERVAL = opt('ship-interval', 60);
-const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1] : path.join(ROOT, 'bench', 'results', `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const { options } = require('./harness/cli');
+const opts = options('node bench/soak.js [options]: a steady load against a shipping collector; fails when a figure is not flat', {
+  seconds: { kind: 'number', default: 600, help: 'seconds of load' },
+  rate: { kind: 'number', default: 2000, help: 'requests per second' },
+  'ship-interval': { kind: 'number', default: 60, help: 'SLUICE_SHIP_INTERVAL_S of the collector' },
+  'p99-slack-ms': { kind: 'number', default: 5, help: 'p99 growth allowed beyond 2x (ms)' },
+  out: { kind: 'string', default: path.join(ROOT, 'bench', 'results', `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), help: 'where the samples go' },
+});
+const SECONDS = opts.seconds;
+const RATE = opts.rate;
+const SHIP_INTERVAL = opts.shipInterval;
+const OUT = opts.out;
 
 // Flatness bounds: the last third against the first third (after a 20% warm-up).
 const RSS_GROWTH_MAX = 1.25;       // median RSS at most 25% higher (plus 24 MiB of slack)
 const RSS_SLACK = 24 * 1024 * 1024;
 const P99_GROWTH_MAX = 2;          // median p99 at most 2× (plus 5 ms of slack)
-const P99_SLACK_MS = opt('p99-slack-ms', 5);
+const P99_SLACK_MS = opts.p99SlackMs;
 const BACKLOG_GROWTH_MAX = 1.5;    // the backlog's peak at most 1.5× (plus 2 MiB): shipping keeps up
 
 

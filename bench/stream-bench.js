@@ -20,18 +20,25 @@ const path = require('node:path');
 const { randomUUID } = require('node:crypto');
 const autocannon = require('autocannon');
 const hdr = require('hdr-histogram-js');
-const { freePort, waitPort, median, fmt, ROOT, cpuSecondsOf } = require('./lib');
+const { freePort, waitPort, median, fmt, ROOT, cpuSecondsOf } = require('./harness/lib');
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { KinesisClient, CreateStreamCommand, PutRecordsCommand, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand, DeleteStreamCommand } = require('@aws-sdk/client-kinesis');
 const { NodeHttpHandler } = require('@smithy/node-http-handler');
 const { decodeCollectorPayload } = require(path.join(ROOT, 'dist', 'payload', 'decode-payload.js'));
 
-const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? Number(process.argv[i + 1]) : def; };
-const RECORDS = arg('records', 200_000);
-const REPS = arg('reps', 2);
-const SECONDS = arg('seconds', 10);
-const ONLY = (() => { const i = process.argv.indexOf('--only'); return i >= 0 ? process.argv[i + 1] : 'all'; })();
+const { options } = require('./harness/cli');
+const opts = options('node bench/stream-bench.js [options]: the stream sink against kinesalite, beside a bare PutRecords client', {
+  records: { kind: 'number', default: 200000, help: 'records waiting in the WAL for the throughput measurement' },
+  reps: { kind: 'number', default: 2, help: 'throughput repetitions (medians)' },
+  seconds: { kind: 'number', default: 10, help: 'seconds per latency rate' },
+  only: { kind: 'string', default: 'all', help: 'throughput, latency or all' },
+});
+if (!['all', 'throughput', 'latency'].includes(opts.only)) { console.error('--only is throughput, latency or all'); process.exit(2); }
+const RECORDS = opts.records;
+const REPS = opts.reps;
+const SECONDS = opts.seconds;
+const ONLY = opts.only;
 const IN_FLIGHT = 4;
 const SHARDS = 2;
 

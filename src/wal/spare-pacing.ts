@@ -1,7 +1,7 @@
 /**
  * How spare segment files are written: in page-sized writes, synced in small steps, at a pace
  * set from the append rate, and only when no shipped segment's file is expected back. The
- * measurements behind each constant are in bench/RESULTS.md (spares) and bench/folio-probe.js.
+ * measurements behind each constant are in bench/RESULTS.md (spares) and bench/probes/folio-probe.js.
  */
 
 /**

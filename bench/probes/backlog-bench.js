@@ -1,17 +1,23 @@
 // Shipping backlog benchmark (issue 4): HTTP p99 of the GET pixel with an empty WAL and with a
 // 1 GiB backlog of sealed segments being shipped to s3rver, in one run. The collector (HTTP and
 // shipper threads) is pinned to CPU 0; wrk and s3rver share CPU 1.
-//   node bench/backlog-bench.js        (BACKLOG_MIB=1024 DUR=10 REPS=2)
+//   node bench/probes/backlog-bench.js [--backlog-mib 1024] [--seconds 10] [--reps 2]
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startSluice, measure, median, fmt, wrk, ROOT } = require('./lib');
+const { startSluice, measure, median, fmt, wrk, ROOT } = require('../harness/lib');
+const { options } = require('../harness/cli');
 
-const BACKLOG_MIB = Number(process.env.BACKLOG_MIB || 1024);
-const DUR = Number(process.env.DUR || 10);
-const REPS = Number(process.env.REPS || 2);
+const opts = options('node bench/probes/backlog-bench.js [options]: GET p99 with an empty WAL and with a shipping backlog', {
+  'backlog-mib': { kind: 'number', default: 1024, help: 'MiB of sealed segments to ship' },
+  seconds: { kind: 'number', default: 10, help: 'seconds per measurement' },
+  reps: { kind: 'number', default: 2, help: 'repetitions (medians)' },
+});
+const BACKLOG_MIB = opts.backlogMib;
+const DUR = opts.seconds;
+const REPS = opts.reps;
 const PORT = 8092;
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -20,7 +26,7 @@ async function makeBacklog(dir) {
   const { WriteAheadLog } = require(path.join(ROOT, 'dist', 'wal', 'write-ahead-log'));
   const { encodeCollectorPayload, COLLECTOR_PAYLOAD_SCHEMA } = require(path.join(ROOT, 'dist', 'payload', 'collector-payload'));
   const wal = WriteAheadLog.open({ dir, durability: 'none', segmentBytes: 64 * 1024 * 1024, maxSegmentAgeMs: 3_600_000, maxPendingRecords: 1e6, maxUnshippedBytes: 1e13, minFreeBytes: 0, maxSyncLatencyMs: 1e6, spareSegments: 1, recycleSegments: 0, log: { info() {}, warn() {} } });
-  const query = fs.readFileSync(path.join(require('./lib').ANCHORS, 'i-query.txt'), 'utf8').trim();
+  const query = fs.readFileSync(path.join(require('../harness/lib').ANCHORS, 'i-query.txt'), 'utf8').trim();
   let bytes = 0;
   let i = 0;
   const waiter = { onCommitted() {} };
@@ -51,7 +57,7 @@ async function main() {
   const rows = [];
   for (let rep = 0; rep < REPS; rep++) {
     for (const backlog of rep % 2 ? [true, false] : [false, true]) {
-      const base = fs.mkdtempSync(path.join(process.env.BENCH_TMP || os.tmpdir(), 'sluice-backlog-'));
+      const base = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-backlog-'));
       const walDir = path.join(base, 'wal');
       const made = backlog ? await makeBacklog(walDir) : 0;
       const s3 = await startS3(path.join(base, 's3'));
@@ -71,7 +77,7 @@ async function main() {
       }
     }
   }
-  const out = path.join(__dirname, 'results', `backlog-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const out = path.join(__dirname, '..', 'results', `backlog-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ machine: `${os.cpus().length} x ${os.cpus()[0].model}`, rows }, null, 1));
   console.log(`GET /i, wrk -t1 -c64 -d${DUR}s, median of ${REPS}; collector on CPU 0 (HTTP + shipper threads), wrk and s3rver on CPU 1\n`);

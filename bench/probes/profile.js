@@ -1,20 +1,27 @@
 #!/usr/bin/env node
 // Where a request's time goes: runs `node --cpu-prof dist/server.js` (fsync acks, shipping off,
-// no pre-termination wait) pinned to CPU 0 under wrk on CPU 1 for DUR seconds (default 10), then
+// no pre-termination wait) pinned to CPU 0 under wrk on CPU 1 for --seconds (default 10), then
 // prints the busy share of the profile by self time and the inclusive time of the request stages.
 //
-//   node bench/profile.js [get|post]      # the .cpuprofile is written to bench/results/ (not committed)
+//   node bench/probes/profile.js [--kind get|post] [--seconds 10] [--conns 64]   # the .cpuprofile goes to bench/results/ (not committed)
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { waitPort } = require('./lib');
+const { waitPort } = require('../harness/lib');
 
-const ROOT = path.join(__dirname, '..');
-const ANCH = process.env.ANCHORS_DIR || path.join(ROOT, '..', 'shared', 'bench');
-const KIND = process.argv[2] === 'post' ? 'post' : 'get';
-const DUR = Number(process.env.DUR || 10);
+const ROOT = path.join(__dirname, '..', '..');
+const { ANCHORS: ANCH } = require('../harness/lib');
+const { options } = require('../harness/cli');
+const opts = options('node bench/probes/profile.js [options]: a CPU profile of the server under wrk', {
+  kind: { kind: 'string', default: 'get', help: 'get (pixel) or post (tp2)' },
+  seconds: { kind: 'number', default: 10, help: 'seconds of load' },
+  conns: { kind: 'number', default: 64, help: "wrk's connections" },
+});
+if (opts.kind !== 'get' && opts.kind !== 'post') { console.error('--kind is get or post'); process.exit(2); }
+const KIND = opts.kind;
+const DUR = opts.seconds;
 const PORT = 8097;
 
 const STAGES = {
@@ -37,7 +44,7 @@ async function main() {
   const url = KIND === 'get' ? `http://127.0.0.1:${PORT}/i` : `http://127.0.0.1:${PORT}/com.snowplowanalytics.snowplow/tp2`;
   // Only samples taken while wrk runs count (V8's profile clock and hrtime are both CLOCK_MONOTONIC).
   const loadFrom = Number(process.hrtime.bigint() / 1000n);
-  const w = spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c64', `-d${DUR}s`, '-s', `${KIND}.lua`, url], { cwd: ANCH, encoding: 'utf8' });
+  const w = spawnSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${opts.conns}`, `-d${DUR}s`, '-s', `${KIND}.lua`, url], { cwd: ANCH, encoding: 'utf8' });
   const loadTo = Number(process.hrtime.bigint() / 1000n);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(w.stdout)?.[1];
   child.kill('SIGTERM');
@@ -72,7 +79,7 @@ async function main() {
     }
   });
   const reqs = Number(rps) * DUR;
-  console.log(`## Profile: ${KIND}, ${rps} req/s under wrk -c64 for ${DUR} s; ${(busy / 1e6).toFixed(2)} s of JS-thread CPU during the load (${((busy / reqs)).toFixed(1)} µs per request)\n`);
+  console.log(`## Profile: ${KIND}, ${rps} req/s under wrk -c${opts.conns} for ${DUR} s; ${(busy / 1e6).toFixed(2)} s of JS-thread CPU during the load (${((busy / reqs)).toFixed(1)} µs per request)\n`);
   console.log('| stage (inclusive) | share of busy time | µs per request |\n|---|---|---|');
   for (const [stage, fns] of Object.entries(STAGES)) {
     const t = Math.max(...fns.map((f) => inclusive.get(f) ?? 0));

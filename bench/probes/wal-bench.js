@@ -1,17 +1,23 @@
 // WAL benchmark (issue 3): Sluice with fsync acknowledgements and with `durability none`, beside a
 // plain fs.writeSync append loop, interleaved in one run, server on CPU 0 and wrk on CPU 1.
-//   node bench/wal-bench.js            (REPS=3 DUR=8 by default; needs wrk and `npm run build`)
+//   node bench/probes/wal-bench.js [--reps 3] [--seconds 8] [--port 8090]   (needs wrk and `npm run build`)
 // Writes bench/results/wal-<time>.json and prints a Markdown table.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startSluice, measure, median, fmt, wrk } = require('./lib');
+const { startSluice, measure, median, fmt, wrk } = require('../harness/lib');
 
-const REPS = Number(process.env.REPS || 3);
-const DUR = Number(process.env.DUR || 8);
-const PORT = Number(process.env.PORT || 8090);
+const { options } = require('../harness/cli');
+const opts = options('node bench/probes/wal-bench.js [options]: fsync acks against durability none and a plain append loop', {
+  reps: { kind: 'number', default: 3, help: 'repetitions (medians)' },
+  seconds: { kind: 'number', default: 8, help: 'seconds per measurement' },
+  port: { kind: 'number', default: 8090, help: "the collector's port" },
+});
+const REPS = opts.reps;
+const DUR = opts.seconds;
+const PORT = opts.port;
 
 const variants = [
   { name: 'Sluice, durability fsync (acknowledged = synced)', env: { SLUICE_DURABILITY: 'fsync' } },
@@ -23,8 +29,8 @@ async function main() {
   for (let rep = 0; rep < REPS; rep++) {
     const order = rep % 2 === 0 ? variants : [...variants].reverse();
     for (const v of order) {
-      const walDir = fs.mkdtempSync(path.join(process.env.BENCH_TMP || os.tmpdir(), 'sluice-bench-wal-'));
-      // The WAL alone: no shipper competing for the server's core (bench/backlog-bench.js has it).
+      const walDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-wal-'));
+      // The WAL alone: no shipper competing for the server's core (bench/probes/backlog-bench.js has it).
       const cfg = path.join(walDir, 'bench.json');
       fs.writeFileSync(cfg, JSON.stringify({ ship: { enabled: false } }));
       const srv = await startSluice({ ...v.env, SLUICE_WAL_DIR: path.join(walDir, 'wal') }, PORT, ['--config', cfg]);
@@ -36,11 +42,11 @@ async function main() {
         fs.rmSync(walDir, { recursive: true, force: true });
       }
     }
-    const a = spawnSync('taskset', ['-c', '0', process.execPath, path.join(__dirname, 'append-loop.js'), '3', '1200'], { encoding: 'utf8' });
+    const a = spawnSync('taskset', ['-c', '0', process.execPath, path.join(__dirname, 'append-loop.js'), '--seconds', '3', '--record-bytes', '1200'], { encoding: 'utf8' });
     const m = /APPENDJSON (\{.*\})/.exec(a.stdout);
     if (m) rows.push({ rep, variant: 'plain fs.writeSync append loop', kind: 'append', ...JSON.parse(m[1]) });
   }
-  const out = path.join(__dirname, 'results', `wal-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const out = path.join(__dirname, '..', 'results', `wal-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ machine: `${os.cpus().length} x ${os.cpus()[0].model}, ${os.release()}, node ${process.version}`, reps: REPS, seconds: DUR, rows }, null, 1));
   const lines = ['| scenario | request | events/s | p50 ms | p99 ms | CPU s / 100k | peak RSS MiB | errors + non-2xx |', '|---|---|---|---|---|---|---|---|'];

@@ -6,16 +6,21 @@
 // median of REPS rounds of N requests each. Repeatable enough to compare a change before/after
 // on this noisy machine (run both in one session); the HTTP and fsync costs are in bench/run.js.
 //
-//   npm run build && node bench/hot-path.js            # N=50000 REPS=7
+//   npm run build && node bench/probes/hot-path.js [--requests 50000] [--reps 7]
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { ANCHORS, anchorPixelRequest, median } = require('./lib');
+const { ANCHORS, anchorPixelRequest, median } = require('../harness/lib');
 
-const ROOT = path.join(__dirname, '..');
-const N = Number(process.env.N || 50000);
-const REPS = Number(process.env.REPS || 7);
+const ROOT = path.join(__dirname, '..', '..');
+const { options } = require('../harness/cli');
+const opts = options('node bench/probes/hot-path.js [options]: ns per request per stage, no network', {
+  requests: { kind: 'number', default: 50000, help: 'requests per round' },
+  reps: { kind: 'number', default: 7, help: 'rounds (median)' },
+});
+const N = opts.requests;
+const REPS = opts.reps;
 
 const { configFromObject } = require(path.join(ROOT, 'dist', 'config', 'load.js'));
 const { CollectorService } = require(path.join(ROOT, 'dist', 'http', 'collector-service.js'));

@@ -6,16 +6,21 @@
 // next one, as in Sluice's WAL. No records, no headers beyond the line's, no shipping: what
 // fsync acknowledgements alone cost a minimal JavaScript collector on this disk.
 //
-//   PORT=8084 LOG=/path/access.log ANCHORS_DIR=../shared/bench node bench/anchor-fsync.js
+//   node bench/harness/anchor-fsync.js --port 8084 --log /path/access.log --anchors ../shared/bench
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const uWS = require('uWebSockets.js');
+const { options } = require('./cli');
 
-const ANCHORS = process.env.ANCHORS_DIR || path.join(__dirname, '..', '..', 'shared', 'bench');
-const { GIF, nuidFromCookie, setCookie, logLine } = require(path.join(ANCHORS, 'anchor-common.js'));
-const PORT = Number(process.env.PORT || 8084);
-const LOG = process.env.LOG || path.join(process.cwd(), 'anchor-fsync.log');
+const opts = options('node bench/harness/anchor-fsync.js [options]: the uWS anchor with fsync acknowledgements', {
+  port: { kind: 'number', default: 8084, help: 'port to listen on (loopback)' },
+  log: { kind: 'string', default: path.join(process.cwd(), 'anchor-fsync.log'), help: 'the access log (on the disk under test)' },
+  anchors: { kind: 'string', default: path.join(__dirname, '..', '..', '..', 'shared', 'bench'), help: "the anchors' folder (anchor-common.js)" },
+});
+const { GIF, nuidFromCookie, setCookie, logLine } = require(path.join(opts.anchors, 'anchor-common.js'));
+const PORT = opts.port;
+const LOG = opts.log;
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
 
 const fd = fs.openSync(LOG, 'a');

@@ -5,8 +5,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 const net = require('node:net');
 
-const ANCHORS = process.env.ANCHORS_DIR || path.join(__dirname, '..', '..', 'shared', 'bench');
-const ROOT = path.join(__dirname, '..');
+// The anchors' folder: ../shared/bench beside the repository, or ANCHORS_DIR (set by bench/run.js
+// --anchors for the scripts it starts).
+const ANCHORS = process.env.ANCHORS_DIR || path.join(__dirname, '..', '..', '..', 'shared', 'bench');
+const ROOT = path.join(__dirname, '..', '..');
 
 function procStat(pid) {
   // utime+stime of the process (all threads), in seconds.
@@ -48,9 +50,9 @@ function waitPort(port, ms = 15000) {
   });
 }
 
-/** Starts `node dist/server.js` pinned to CPU 0 with env; resolves { pid, stop }. */
-async function startSluice(env, port, args = []) {
-  const child = spawn('taskset', ['-c', process.env.SERVER_CPUS || '0', process.execPath, path.join(ROOT, 'dist', 'server.js'), ...args], {
+/** Starts `node dist/server.js` pinned to `cpus` (CPU 0) with env; resolves { pid, stop }. */
+async function startSluice(env, port, args = [], cpus = '0') {
+  const child = spawn('taskset', ['-c', cpus, process.execPath, path.join(ROOT, 'dist', 'server.js'), ...args], {
     env: { ...process.env, SLUICE_PORT: String(port), SLUICE_ADMIN_PORT: '0', SLUICE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -61,11 +63,11 @@ async function startSluice(env, port, args = []) {
   };
 }
 
-/** wrk pinned to CPU 1; returns the parsed WRKJSON line. */
-function wrk(kind, port, seconds, conns = 64) {
+/** wrk pinned to `cpus` (CPU 1); returns the parsed WRKJSON line. */
+function wrk(kind, port, seconds, conns = 64, cpus = '1') {
   const script = kind === 'get' ? 'get.lua' : 'post.lua';
   const url = kind === 'get' ? `http://127.0.0.1:${port}/i` : `http://127.0.0.1:${port}/com.snowplowanalytics.snowplow/tp2`;
-  return parseWrk(spawnSync('taskset', ['-c', process.env.LOAD_CPUS || '1', 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '5s', '-s', script, url], { cwd: ANCHORS, encoding: 'utf8' }));
+  return parseWrk(spawnSync('taskset', ['-c', cpus, 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '5s', '-s', script, url], { cwd: ANCHORS, encoding: 'utf8' }));
 }
 
 /** The WRKJSON line of a finished wrk run (spawnSync result), with its non-2xx count. */

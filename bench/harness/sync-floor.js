@@ -6,16 +6,22 @@
 // starts as soon as the previous one ends if a request waits, else at the next arrival; each
 // request is answered when the first sync that started at or after its arrival ends). The replay's
 // percentiles are what no implementation of "answer after fdatasync" can beat here; compare them
-// with the p99 of bench/fixed-rate.js at the same rate.
+// with the p99 of bench/harness/fixed-rate.js at the same rate.
 //
-//   node bench/sync-floor.js [dir=./data] [syncs=20000] [rates="5000 10000"]
+//   node bench/harness/sync-floor.js [--dir ./data] [--syncs 20000] [--rates "5000 10000"]
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { options } = require('./cli');
 
-const dir = process.argv[2] || path.join(__dirname, '..', 'data');
-const SYNCS = Number(process.argv[3] || 20000);
-const RATES = (process.argv[4] || '5000 10000').split(/\s+/).filter(Boolean).map(Number);
+const opts = options('node bench/harness/sync-floor.js [options]: the fdatasync latency floor on a disk', {
+  dir: { kind: 'string', default: path.join(__dirname, '..', '..', 'data'), help: 'a folder on the disk under test' },
+  syncs: { kind: 'number', default: 20000, help: 'bare fdatasyncs measured' },
+  rates: { kind: 'numbers', default: '5000 10000', help: 'offered loads (requests/s) replayed against them' },
+});
+const dir = opts.dir;
+const SYNCS = opts.syncs;
+const RATES = opts.rates;
 const FILE_BYTES = 64 * 1024 * 1024;
 const RECORD = Buffer.alloc(1100, 0x61);
 

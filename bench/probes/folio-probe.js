@@ -7,18 +7,23 @@
 // µs per sync, the process's minor faults and the bytes the disk was sent per sync
 // (/proc/self/io write_bytes).
 //
-//   node bench/folio-probe.js [dir]        # default: a temporary directory on the WAL's disk
-//   GROUP=1 node bench/folio-probe.js      # a sync per record, as below saturation
+//   node bench/probes/folio-probe.js [--dir DIR]    # default: a temporary directory
+//   node bench/probes/folio-probe.js --group 1      # a sync per record, as below saturation
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const mmap = require('@riaskov/mmap-io');
+const { options } = require('../harness/cli');
 
-const DIR = process.argv[2] || fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-folio-'));
+const opts = options('node bench/probes/folio-probe.js [options]: zero-fill chunk size against write faults and sync cost', {
+  dir: { kind: 'string', help: 'a folder on the disk under test (default: a temporary one, removed after)' },
+  group: { kind: 'number', default: 32, help: 'records per fdatasync' },
+});
+const DIR = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-folio-'));
 const SIZE = 64 * 1024 * 1024;
 const RECORD = 1500;
-const GROUP = Number(process.env.GROUP || 32);
+const GROUP = opts.group;
 const CHUNKS = [1024 * 1024, 64 * 1024, 16 * 1024, 4 * 1024];
 
 const writeBytes = () => Number(/write_bytes: (\d+)/.exec(fs.readFileSync('/proc/self/io', 'utf8'))[1]);
@@ -69,4 +74,4 @@ for (const chunk of CHUNKS) {
   const r = probe(chunk);
   console.log(`| ${r.chunk} | ${r.prepareMs} ms | ${r.usPerRecord} | ${r.usPerSync} | ${r.faults} | ${r.kibPerSync} |`);
 }
-if (!process.argv[2]) fs.rmSync(DIR, { recursive: true, force: true });
+if (opts.dir === undefined) fs.rmSync(DIR, { recursive: true, force: true });

@@ -5,9 +5,9 @@
 // HDR histogram (µs). wrk and autocannon measure at saturation, where each server runs at its own
 // rate; the issue's p99 target compares servers at the same load, which is this.
 //
-//   node bench/fixed-rate.js <port> [rate=10000] [seconds=20] [connections=64] [warmup=2]
+//   node bench/harness/fixed-rate.js --port 8090 [--rate 10000] [--seconds 20] [--conns 64] [--warmup 2]
 //
-// The first `warmup` seconds run at the same rate and are not counted: they take the server's JIT
+// The first `--warmup` seconds run at the same rate and are not counted: they take the server's JIT
 // and first page faults (and the generator's own) out of a figure about the steady state.
 //
 // Prints one JSON line: sent, answered, non2xx, late (requests that found no free connection when
@@ -21,13 +21,21 @@
 const net = require('node:net');
 const hdr = require('hdr-histogram-js');
 const { anchorPixelRequest } = require('./lib');
+const { options } = require('./cli');
 
-const [port, rate = '10000', seconds = '20', conns = '64', warmup = '2'] = process.argv.slice(2);
-if (!port) { console.error('usage: node bench/fixed-rate.js <port> [rate] [seconds] [connections]'); process.exit(2); }
-const RATE = Number(rate);
-const DURATION_MS = Number(seconds) * 1000;
-const CONNS = Number(conns);
-const WARMUP_MS = Number(warmup) * 1000;
+const opts = options('node bench/harness/fixed-rate.js --port PORT [options]: open-loop GET pixels at a fixed rate', {
+  port: { kind: 'number', help: "the server's loopback port (required)" },
+  rate: { kind: 'number', default: 10000, help: 'requests per second offered' },
+  seconds: { kind: 'number', default: 20, help: 'seconds counted (after the warm-up)' },
+  conns: { kind: 'number', default: 64, help: 'keep-alive connections' },
+  warmup: { kind: 'number', default: 2, help: 'seconds at the same rate, not counted' },
+});
+if (opts.port === undefined) { console.error('--port is required (--help)'); process.exit(2); }
+const port = opts.port;
+const RATE = opts.rate;
+const DURATION_MS = opts.seconds * 1000;
+const CONNS = opts.conns;
+const WARMUP_MS = opts.warmup * 1000;
 let countFrom = Number.POSITIVE_INFINITY; // due time from which requests count
 
 const pixel = anchorPixelRequest();

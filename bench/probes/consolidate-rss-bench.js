@@ -1,16 +1,21 @@
 // Consolidation memory (issue 5): peak RSS of `sluice consolidate` for an hour of N files and for
 // an hour of 10 x N files of the same size; streaming keeps them within 20%.
-//   node bench/consolidate-rss-bench.js      (FILES=30 RECORDS=2000 per file)
+//   node bench/probes/consolidate-rss-bench.js [--files 30] [--records 2000]
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { ROOT } = require('./lib');
+const { ROOT } = require('../harness/lib');
+const { options } = require('../harness/cli');
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const FILES = Number(process.env.FILES || 30);
-const RECORDS = Number(process.env.RECORDS || 2000);
+const opts = options('node bench/probes/consolidate-rss-bench.js [options]: peak RSS of sluice consolidate, N files against 10 x N', {
+  files: { kind: 'number', default: 30, help: 'files in the small hour' },
+  records: { kind: 'number', default: 2000, help: 'records per file' },
+});
+const FILES = opts.files;
+const RECORDS = opts.records;
 const { S3Client, PutObjectCommand, CreateBucketCommand } = require(path.join(ROOT, 'node_modules', '@aws-sdk', 'client-s3'));
 const { writeLzoFile } = require(path.join(ROOT, 'dist', 'ship', 'segment-files'));
 const { encodeCollectorPayload, COLLECTOR_PAYLOAD_SCHEMA } = require(path.join(ROOT, 'dist', 'payload', 'collector-payload'));

@@ -1,14 +1,20 @@
 // Serializer placement (issue 3): inline vs the piscina pool at several batch sizes, same load,
-// interleaved. SERVER_CPUS sets the server's cores (default 0: the one-core budget of the anchors).
-//   node bench/serializer-bench.js      (REPS=2 DUR=5)
+// interleaved. --server-cpus sets the server's cores (default 0: the one-core budget of the anchors).
+//   node bench/probes/serializer-bench.js [--reps 2] [--seconds 5] [--server-cpus 0]
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startSluice, measure, median, fmt, wrk } = require('./lib');
+const { startSluice, measure, median, fmt, wrk } = require('../harness/lib');
 
-const REPS = Number(process.env.REPS || 2);
-const DUR = Number(process.env.DUR || 5);
+const { options } = require('../harness/cli');
+const opts = options('node bench/probes/serializer-bench.js [options]: inline serializer against the pool', {
+  reps: { kind: 'number', default: 2, help: 'repetitions (medians)' },
+  seconds: { kind: 'number', default: 5, help: 'seconds per measurement' },
+  'server-cpus': { kind: 'string', default: '0', help: "the server's cores (taskset list)" },
+});
+const REPS = opts.reps;
+const DUR = opts.seconds;
 const PORT = 8091;
 const variants = [
   { name: 'inline', env: { SLUICE_SERIALIZER: 'inline' }, config: { ship: { enabled: false } } },
@@ -26,7 +32,7 @@ async function main() {
         fs.writeFileSync(path.join(dir, 'c.json'), JSON.stringify(v.config));
         args.push('--config', path.join(dir, 'c.json'));
       }
-      const srv = await startSluice(env, PORT, args);
+      const srv = await startSluice(env, PORT, args, opts.serverCpus);
       try {
         wrk('get', PORT, 2);
         for (const kind of ['get', 'post']) rows.push({ variant: v.name, kind, ...measure(kind, PORT, srv.pid, DUR) });
@@ -36,7 +42,7 @@ async function main() {
       }
     }
   }
-  console.log(`median of ${REPS}, server CPUs ${process.env.SERVER_CPUS || '0'}, wrk -c64 -d${DUR}s, durability fsync\n`);
+  console.log(`median of ${REPS}, server CPUs ${opts.serverCpus}, wrk -c64 -d${DUR}s, durability fsync\n`);
   console.log('| serializer | GET req/s | GET p99 ms | GET CPU s/100k | POST req/s | POST p99 ms | POST CPU s/100k |\n|---|---|---|---|---|---|---|');
   for (const v of variants) {
     const g = rows.filter((r) => r.variant === v.name && r.kind === 'get');
