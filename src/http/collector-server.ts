@@ -1,28 +1,39 @@
 /**
- * The HTTP front end (node:http, whose llhttp parser buffers partial request lines, answers
- * pipelined requests in order and refuses ambiguous framing): copies each request once, enforces
- * the HTTP limits, asks CollectorService what to answer and store, submits records to the sink
- * and answers only when the sink says they are durable.
+ * The HTTP front end: a TCP server whose connections (HttpConnection) frame requests strictly
+ * (partial request lines buffered, pipelined requests answered in order, ambiguous framing
+ * refused), each answer one write. For each request it copies what the collector reads, enforces
+ * the HTTP limits, asks CollectorService what to answer and store, submits the records to the
+ * sink and answers only when the sink says they are durable. (node:http did this before; its
+ * per-request objects cost more CPU than the rest of the request: bench/RESULTS.md.)
  */
 import { isUtf8 } from 'node:buffer';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CollectorConfig } from '../config/types';
 import type { RecordSerializer } from '../payload/record-serializer';
 import type { Serialized } from '../payload/split-batch';
 import type { RecordSink } from '../wal/record-sink';
-import { addHeader, type CapturedRequest, emptyCapturedRequest, headerValue } from './captured-request';
+import { addHeader, emptyCapturedRequest } from './captured-request';
 import { renderPeer } from '../payload/client-ip';
 import type { CollectorService, ResponsePlan } from './collector-service';
 import { AckQueue } from './ack-queue';
-import { parserRefusal, rawAnswer } from './parser-refusal';
+import type { Refusal } from './parser-refusal';
 import { ConnectionGuard } from './connection-guard';
 import { Exchange, type ExchangeObserver, type ExchangeOwner, NO_OBSERVER, statusCode } from './exchange';
+import { type ConnectionLimits, HttpConnection, type RequestHandler, type ResponseSlot } from './http-connection';
+import type { RequestHead } from './request-head';
+import { responseBytes } from './response-bytes';
 
 export type { ExchangeObserver } from './exchange';
 import { statusText, TEXT_UTF8 } from './static-responses';
 
+/**
+ * Unanswered requests one connection may pipeline before it is read no further, and bytes of
+ * answers its client may leave unread: past either, the connection is not read until answers go
+ * out, so one client cannot queue unbounded work or memory.
+ */
+export const MAX_PIPELINED_PER_CONNECTION = 64;
+export const MAX_WRITE_BUFFER_BYTES = 256 * 1024;
 
 export interface CollectorServerOptions {
   config: CollectorConfig;
@@ -37,10 +48,13 @@ export interface CollectorServerOptions {
 /** Interval of the timeout sweeps (body read, response). */
 const SWEEP_MS = 250;
 
-export class CollectorServer implements ExchangeOwner {
+export class CollectorServer implements ExchangeOwner, RequestHandler<Exchange> {
   private readonly server: Server;
-  private readonly guard: ConnectionGuard;
+  private readonly guard: ConnectionGuard<HttpConnection<Exchange>>;
+  private readonly limits: ConnectionLimits;
   private listening = false;
+  /** After stopListening: answers close their connections, so clients move to other instances. */
+  private draining = false;
   private readonly reading = new Set<Exchange>();
   /** Requests waiting for durability. */
   private readonly acks = new AckQueue<Exchange>();
@@ -53,32 +67,24 @@ export class CollectorServer implements ExchangeOwner {
     this.observer = opts.observer ?? NO_OBSERVER;
     this.service = opts.service;
     const net = opts.config.networking;
-    this.guard = new ConnectionGuard(net.maxConnections, this.observer);
-    this.server = createServer({
-      // llhttp's bound covers the request line and the headers together; each has its own check
-      // in onRequest, so this only stops what both could never accept.
-      maxHeaderSize: net.maxRequestLineLength + net.maxHeadersLength + 1024,
-      requireHostHeader: false,
-      joinDuplicateHeaders: false,
-      keepAliveTimeout: net.idleTimeout,
-      // A request's headers must arrive within bodyReadTimeout too: the slow-client bound.
-      headersTimeout: net.bodyReadTimeout,
-      // The body's timeout is the sweep's (408 from this server, with the metrics).
-      requestTimeout: 0,
-      connectionsCheckingInterval: 1000,
-      noDelay: true,
-    }, (req, res) => {
-      try {
-        this.onRequest(req, res);
-      } catch (err) {
-        opts.onError(err);
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': TEXT_UTF8, Connection: 'close' }).end('Internal Server Error');
-      }
-    });
-    // Header bytes are the bound (as SSC's), not their count: keep every header for the checks.
-    this.server.maxHeadersCount = 0;
-    this.server.on('connection', (socket: Socket) => this.guard.opened(socket));
-    this.server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => this.onClientError(err, socket));
+    this.guard = new ConnectionGuard<HttpConnection<Exchange>>(net.maxConnections, this.observer);
+    this.limits = {
+      maxRequestLineLength: net.maxRequestLineLength,
+      maxHeadersLength: net.maxHeadersLength,
+      maxPipelined: MAX_PIPELINED_PER_CONNECTION,
+      maxWriteBufferBytes: MAX_WRITE_BUFFER_BYTES,
+    };
+    // allowHalfOpen: a client that ends its side after its requests still gets its answers.
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
+  }
+
+  private onConnection(socket: Socket): void {
+    const conn = new HttpConnection(socket, renderPeer(socket.remoteAddress ?? ''), this, this.limits, (c) => this.guard.closed(c));
+    if (this.draining) {
+      conn.destroy();
+      return;
+    }
+    this.guard.opened(conn);
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -100,11 +106,13 @@ export class CollectorServer implements ExchangeOwner {
     this.service = service;
   }
 
-  /** Stops accepting connections; open connections are still answered. */
+  /** Stops accepting connections; idle ones close now, busy ones after their answers. */
   stopListening(): void {
     if (!this.listening) return;
     this.listening = false;
+    this.draining = true;
     this.server.close();
+    for (const conn of this.guard.all()) if (conn.idle) conn.destroy();
   }
 
   /** Requests accepted but not yet answered. */
@@ -116,79 +124,39 @@ export class CollectorServer implements ExchangeOwner {
     this.stopListening();
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
-    this.server.closeAllConnections();
+    for (const conn of this.guard.all()) conn.destroy();
   }
 
-  /** A request the parser refused: 400 (or 431, 408), then the connection closes. */
-  private onClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const { status, body } = parserRefusal(err, this.opts.config.networking.maxRequestLineLength);
-    // A body that broke its framing (a chunk without its CRLF): that request itself gets the answer.
-    for (const ex of this.reading) {
-      if (ex.res.socket !== socket) continue;
-      this.reading.delete(ex);
-      this.answerText(ex, status, body, true);
-      return;
-    }
-    this.guard.refuse(socket, rawAnswer(status, body));
-  }
-
-  private onRequest(ureq: IncomingMessage, res: ServerResponse): void {
+  begin(conn: HttpConnection<Exchange>, head: RequestHead, slot: ResponseSlot): Exchange | null {
     const cfg = this.opts.config;
-    const socket = ureq.socket;
-    this.guard.requestStarted(socket);
-    const method = (ureq.method ?? 'GET').toLowerCase();
-    const url = ureq.url ?? '/';
+    const method = head.method.toLowerCase();
+    const url = head.target;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
-    const req = emptyCapturedRequest(method, path, query, renderPeer(socket.remoteAddress ?? ''));
-    const raw = ureq.rawHeaders;
-    let headerBytes = 0;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!;
-      const value = raw[i + 1]!;
-      headerBytes += name.length + value.length + 4;
-      addHeader(req, name.toLowerCase(), value);
+    const req = emptyCapturedRequest(method, path, query, conn.peer);
+    const { names, values } = head;
+    for (let i = 0; i < names.length; i++) addHeader(req, names[i]!, values[i]!);
+    const ex = new Exchange(this, slot, req, head.keepAlive, head.keepAlive && head.http10);
+    try {
+      if (!this.service.readsBody(method, path)) {
+        // A body on a route that takes none is read and dropped, so the connection stays usable.
+        this.process(ex);
+        return null;
+      }
+      if (head.contentLength > cfg.networking.dropPayloadSize) {
+        this.answerText(ex, 413, 'Payload Too Large', true);
+        return null;
+      }
+      this.reading.add(ex);
+      return ex;
+    } catch (err) {
+      this.failed(ex, err);
+      return null;
     }
-    const ex = new Exchange(this, res, req);
-    res.once('close', () => {
-      this.guard.requestEnded(socket);
-      if (ex.answered) return;
-      ex.aborted = true;
-      this.reading.delete(ex);
-      this.observer.aborted(ex.req, ex.plan !== null);
-    });
-    // Request line: METHOD SP target SP HTTP/1.1
-    const lineLength = method.length + 1 + url.length + 9;
-    if (lineLength > cfg.networking.maxRequestLineLength) {
-      this.answerText(ex, 400, 'Bad Request: request line too long', true);
-      return;
-    }
-    if (headerBytes > cfg.networking.maxHeadersLength) {
-      this.answerText(ex, 431, 'Request Header Fields Too Large', true);
-      return;
-    }
-    if (!this.service.readsBody(method, path)) {
-      // A body on a route that takes none is read and dropped, so the connection stays usable.
-      ureq.resume();
-      this.process(ex);
-      return;
-    }
-    const declared = headerNumber(req, 'content-length');
-    if (declared !== null && declared > cfg.networking.dropPayloadSize) {
-      this.answerText(ex, 413, 'Payload Too Large', true);
-      return;
-    }
-    this.reading.add(ex);
-    ureq.on('data', (chunk: Buffer) => this.onBodyChunk(ex, chunk));
-    ureq.on('end', () => this.onBodyEnd(ex));
   }
 
-  private onBodyChunk(ex: Exchange, chunk: Buffer): void {
+  bodyData(ex: Exchange, chunk: Buffer): void {
     if (ex.answered || ex.aborted) return;
     ex.received += chunk.length;
     if (ex.received > this.opts.config.networking.dropPayloadSize) {
@@ -199,14 +167,37 @@ export class CollectorServer implements ExchangeOwner {
     if (chunk.length > 0) ex.chunks.push(chunk);
   }
 
-  private onBodyEnd(ex: Exchange): void {
+  bodyEnd(ex: Exchange): void {
     if (ex.answered || ex.aborted) return;
     this.reading.delete(ex);
     const body = ex.chunks.length === 1 ? ex.chunks[0]! : Buffer.concat(ex.chunks, ex.received);
     ex.chunks = [];
     // Records carry text: invalid UTF-8 is replaced (U+FFFD), as a text decoder would.
     ex.req.body = isUtf8(body) ? body : Buffer.from(body.toString('utf8'), 'utf8');
-    this.process(ex);
+    try {
+      this.process(ex);
+    } catch (err) {
+      this.failed(ex, err);
+    }
+  }
+
+  framingError(ex: Exchange, refusal: Refusal): void {
+    this.reading.delete(ex);
+    this.answerText(ex, refusal.status, refusal.body, true);
+  }
+
+  lost(ex: Exchange): void {
+    if (ex.answered) return;
+    ex.aborted = true;
+    this.reading.delete(ex);
+    this.observer.aborted(ex.req, ex.plan !== null);
+  }
+
+  /** A fault of this code while handling `ex`: logged, 500 and a close (never a crash). */
+  private failed(ex: Exchange, err: unknown): void {
+    this.opts.onError(err);
+    this.reading.delete(ex);
+    this.answerText(ex, 500, 'Internal Server Error', true);
   }
 
   private process(ex: Exchange): void {
@@ -248,11 +239,18 @@ export class CollectorServer implements ExchangeOwner {
     this.finish(ex);
     if (skip) return;
     const code = statusCode(plan.status);
+    const close = !ex.keepAlive || this.draining;
+    let bytes: Buffer;
+    try {
+      bytes = responseBytes(plan.status, plan.headers, plan.body, { close, keepAlive10: ex.keepAlive10, headOnly: plan.headOnly });
+    } catch (err) {
+      this.opts.onError(err);
+      ex.answered = false;
+      this.answerText(ex, 500, 'Internal Server Error', true);
+      return;
+    }
     this.observer.answered(ex.req, code, ex.plan !== null, ex.received, ex.startedAt);
-    // writeHead sends the headers as given: the length goes with them (HEAD: the body's length, no body).
-    const length = typeof plan.body === 'string' ? Buffer.byteLength(plan.body) : plan.body.length;
-    const res = ex.res.writeHead(code, plan.status.slice(4), [...plan.headers, 'Content-Length', String(length)]);
-    if (plan.headOnly) res.end(); else res.end(plan.body);
+    ex.slot.conn.respond(ex.slot, bytes, close);
   }
 
   answerText(ex: Exchange, status: number, body: string, close = false): void {
@@ -260,30 +258,21 @@ export class CollectorServer implements ExchangeOwner {
     this.finish(ex);
     if (skip) return;
     this.observer.answered(ex.req, status, ex.plan !== null, ex.received, ex.startedAt);
-    const length = String(Buffer.byteLength(body));
-    const headers = close ? ['Content-Type', TEXT_UTF8, 'Content-Length', length, 'Connection', 'close'] : ['Content-Type', TEXT_UTF8, 'Content-Length', length];
-    ex.res.writeHead(status, statusText(status).slice(4), headers).end(body);
-    // The rest of a refused body is not read: the connection goes once the answer is out.
-    if (close) ex.res.once('finish', () => ex.res.socket?.destroySoon());
+    // A refused body is not read further: such answers close the connection.
+    const closing = close || !ex.keepAlive || this.draining;
+    const bytes = responseBytes(statusText(status), ['Content-Type', TEXT_UTF8], body, { close: closing, keepAlive10: ex.keepAlive10, headOnly: false });
+    ex.slot.conn.respond(ex.slot, bytes, closing);
   }
 
-  /** Times out slow bodies (408, connection closed) and unacknowledged events (408). */
+  /** Times out slow requests (408, connection closed), idle connections, and unacknowledged events (408). */
   private sweep(): void {
     const now = performance.now();
     const net = this.opts.config.networking;
-    for (const ex of this.reading) {
-      if (now - ex.startedAt <= net.bodyReadTimeout) continue;
-      this.reading.delete(ex);
-      this.answerText(ex, 408, 'Request timed out', true);
+    for (const conn of this.guard.all()) {
+      if (conn.readingSince >= 0 && now - conn.readingSince > net.bodyReadTimeout) conn.expireRead();
+      else if (net.idleTimeout > 0 && conn.idle && now - conn.idleSince > net.idleTimeout) conn.destroy();
     }
     const expired = this.acks.olderThan(now - net.responseHeaderTimeout);
     for (const ex of expired) this.answerText(ex, 408, 'Response timed out');
   }
-}
-
-function headerNumber(req: CapturedRequest, lower: string): number | null {
-  const v = headerValue(req, lower);
-  if (v === null) return null;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : null;
 }

@@ -2,7 +2,6 @@
  * One request from capture to answer, the serializer's and the sink's waiter, and what the front
  * end reports of it (ExchangeObserver: the metrics).
  */
-import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { SerializeWaiter } from '../payload/record-serializer';
 import type { Serialized } from '../payload/split-batch';
@@ -10,16 +9,19 @@ import type { CommitWaiter } from '../wal/record-sink';
 import type { CapturedRequest } from './captured-request';
 import type { ResponsePlan } from './collector-service';
 import type { ConnectionObserver } from './connection-guard';
+import type { ResponseSlot, SlotOwner } from './http-connection';
 
 /** What answers an exchange: the front end (collector-server.ts). */
 export interface ExchangeOwner {
   store(ex: Exchange, records: Serialized | null, err: Error | null): void;
   answer(ex: Exchange, plan: ResponsePlan): void;
   answerText(ex: Exchange, status: number, body: string, close?: boolean): void;
+  /** The client's connection went before the answer. */
+  lost(ex: Exchange): void;
 }
 
 /** One request from capture to answer; also the serializer's and the sink's waiter. */
-export class Exchange implements SerializeWaiter, CommitWaiter {
+export class Exchange implements SerializeWaiter, CommitWaiter, SlotOwner {
   aborted = false;
   answered = false;
   /** In the server's queue of requests waiting for their records to be durable. */
@@ -31,8 +33,13 @@ export class Exchange implements SerializeWaiter, CommitWaiter {
   /** performance.now() at capture: monotonic, so a clock step cannot fire or hold a timeout. */
   startedAt: number;
 
-  constructor(readonly server: ExchangeOwner, readonly res: ServerResponse, readonly req: CapturedRequest) {
+  constructor(readonly server: ExchangeOwner, readonly slot: ResponseSlot, readonly req: CapturedRequest, readonly keepAlive: boolean, readonly keepAlive10: boolean) {
     this.startedAt = performance.now();
+    slot.owner = this;
+  }
+
+  connectionLost(): void {
+    this.server.lost(this);
   }
 
   onSerialized(records: Serialized | null, err: Error | null): void {
