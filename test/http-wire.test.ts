@@ -183,3 +183,31 @@ t.test('HttpConnection: a client that ends its side still gets every answer, the
   t.equal([...got.matchAll(/HTTP\/1\.1 200/g)].length, 3, 'three answers, the half-sent fourth dropped');
   t.equal(begun.length, 3);
 });
+
+t.test('HttpConnection: a client that does not read its answers is read no further past maxWriteBufferBytes', async (t) => {
+  const begun: number[] = [];
+  const big = Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 524288\r\n\r\n'), Buffer.alloc(524288, 0x61)]);
+  const handler: RequestHandler<string> = {
+    begin: (conn, _head, slot) => { begun.push(1); conn.respond(slot, big, false); return null; },
+    bodyData: () => undefined, bodyEnd: () => undefined, framingError: () => undefined,
+  };
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    new HttpConnection<string>(socket, '127.0.0.1', handler, { ...LIMITS, maxPipelined: 1000, maxWriteBufferBytes: 64 * 1024 }, () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => server.close());
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  t.teardown(() => client.destroy());
+  client.pause();
+  client.write('GET / HTTP/1.1\r\n\r\n'.repeat(200));
+  await new Promise((r) => setTimeout(r, 300));
+  const whilePaused = begun.length;
+  t.ok(whilePaused < 50, `the client reads nothing: ${whilePaused} of 200 requests taken (the kernel's buffers, then the bound)`);
+  let bytes = 0;
+  client.on('data', (d) => { bytes += d.length; });
+  client.resume();
+  while (begun.length < 200) await settle();
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(begun.length, 200, 'once it reads, every request is taken');
+  t.equal(bytes, 200 * big.length, 'and answered');
+});
