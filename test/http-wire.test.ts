@@ -53,6 +53,8 @@ t.test('request head: ambiguous or malformed heads are refused with 400, oversiz
     ['no version', 'GET /'],
     ['a method that is not a token', 'G(T / HTTP/1.1'],
   ] as const) t.equal(refused(text), 400, what);
+  t.equal(refused('GET /a\x01b HTTP/1.1'), 400, 'a control character in the target');
+  t.same(head('GET / HTTP/1.1\r\nX-A: a\x01b\tc').values, ['a\x01b\tc'], 'other controls in a value are kept (RFC 9110 5.5 lets a recipient; NUL, CR and LF are refused)');
   t.equal(refused(`GET /${'a'.repeat(100)} HTTP/1.1`), 400, 'request line past its limit');
   t.equal(refused(`GET / HTTP/1.1\r\nX-A: ${'a'.repeat(200)}`), 431, 'headers past theirs');
   t.equal(refused(`GET / HTTP/1.1\r\nX-A: ${'a'.repeat(180)}`), 0, 'headers within theirs');

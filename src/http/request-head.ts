@@ -1,7 +1,7 @@
 /**
  * An HTTP/1.1 request head (request line and header fields, RFC 9112), parsed strictly: whatever
  * could frame a request two ways (two Content-Lengths, Content-Length beside Transfer-Encoding, a
- * Transfer-Encoding that does not end in chunked, obs-fold, a bare CR or LF, a control character)
+ * Transfer-Encoding that does not end in chunked, obs-fold, a bare CR or LF, a NUL)
  * is refused with 400, so no proxy in front and Sluice can disagree on where a request ends.
  */
 import type { Refusal } from './parser-refusal';
@@ -37,8 +37,6 @@ export const HEADERS_TOO_LARGE: Refusal = { status: 431, body: 'Request Header F
 
 /** RFC 9110 token characters (method, field name). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Control characters other than HTAB, CR and LF (those are checked line by line: CRLF only). */
-const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 /** Request-target characters: visible ASCII and obs-text, no blanks or controls. */
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 const DIGITS = /^[0-9]{1,15}$/;
@@ -66,8 +64,10 @@ export function parseRequestHead(text: string, limits: HeadLimits): RequestHead 
   const lineEnd = text.indexOf('\r\n');
   const line = lineEnd < 0 ? text : text.slice(0, lineEnd);
   if (line.length > limits.maxRequestLineLength) return LINE_TOO_LONG;
-  if (CONTROL.test(text)) return BAD;
-  // A bare CR or LF: the first of each must be the request line's CRLF (or the end of the text).
+  // NUL, CR and LF are the characters RFC 9110 §5.5 requires refused in a field (CR and LF only
+  // as a line's CRLF, checked line by line); other controls it lets a recipient keep, and a
+  // record stores them as bytes. The target admits no control at all (TARGET).
+  if (text.indexOf('\0') >= 0) return BAD;
   if (!crlfOnly(text, 0, lineEnd < 0 ? text.length : lineEnd)) return BAD;
   const sp1 = line.indexOf(' ');
   const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
