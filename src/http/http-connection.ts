@@ -99,7 +99,7 @@ export class HttpConnection<T> implements Responder {
 
   /** Queues `response` in `slot`; written once every answer ahead of it is. `close`: the last one. */
   respond(slot: ResponseSlot, response: Buffer, close: boolean): void {
-    if (this.closed || slot.response !== null) return;
+    if (this.closed || this.ending || slot.response !== null) return;
     slot.response = response;
     slot.close = close;
     if (close) this.stopReading();
@@ -143,6 +143,7 @@ export class HttpConnection<T> implements Responder {
     if (this.closed || this.ending) return;
     this.ending = true;
     // Answers owed behind a closing one are dropped with the connection.
+    for (const slot of this.slots.splice(0)) if (slot.response === null) slot.owner?.connectionLost();
     this.socket.end();
     this.socket.once('finish', () => this.socket.destroy());
   }
