@@ -46,7 +46,22 @@ t.test('metrics count the traffic and pass promtool', async (t) => {
   t.ok(sample(text, 'sluice_ack_latency_seconds{quantile="1"}')! >= p99, 'max ≥ p99');
   t.ok(sample(text, 'sluice_wal_syncs_total')! >= 1, 'syncs counted');
   t.ok(sample(text, 'sluice_wal_free_disk_bytes')! > 0, 'free disk');
-  t.ok(sample(text, 'sluice_process_resident_memory_bytes')! > 10e6, 'RSS');
+  t.ok(sample(text, 'process_resident_memory_bytes')! > 10e6, 'RSS, under the conventional name');
+  t.ok(sample(text, 'process_cpu_seconds_total')! > 0, 'CPU');
+  t.ok(sample(text, 'process_open_fds')! > 5, 'open file descriptors');
+  t.ok(sample(text, 'process_max_fds')! >= sample(text, 'process_open_fds')!, 'and their limit');
+  t.match(text, /^process_start_time_seconds \d+$/m, 'start time');
+  // Histograms (they aggregate across instances): cumulative buckets, +Inf equal to the count.
+  const buckets = [...text.matchAll(/^sluice_http_ack_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])] as const);
+  t.ok(buckets.length > 10, `${buckets.length} ack latency buckets`);
+  t.ok(buckets.every(([, n], i) => i === 0 || n >= buckets[i - 1]![1]), 'cumulative');
+  t.same(buckets[buckets.length - 1], ['+Inf', 40], '+Inf holds every stored request');
+  t.equal(sample(text, 'sluice_http_ack_duration_seconds_count'), 40);
+  t.equal(sample(text, 'sluice_wal_sync_duration_seconds_count'), sample(text, 'sluice_wal_syncs_total'), 'one sync duration per sync');
+  t.equal(sample(text, 'sluice_http_request_events_bucket{le="1"}'), 40, 'every request here carried one tracker event');
+  t.equal(sample(text, 'sluice_http_events_total'), 40, 'tracker events');
+  const lastUpload = sample(text, 'sluice_sink_last_success_timestamp_seconds{sink="s3"}')!;
+  t.ok(Math.abs(Date.now() / 1000 - lastUpload) < 60, `the last upload to S3 was just now (${lastUpload})`);
   t.ok(sample(text, 'sluice_ship_bytes_total')! > 0, 'shipped bytes');
   t.match(text, /^sluice_ship_lag_seconds \d/m, 'shipping lag');
   t.match(text, /^sluice_event_loop_delay_seconds\{quantile="0.99"\} /m, 'event-loop delay');

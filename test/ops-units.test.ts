@@ -10,6 +10,10 @@ import { RequestMetrics } from '../src/ops/request-metrics';
 import { ARTIFACT, VERSION } from '../src/ops/version';
 import { WalMetrics } from '../src/ops/wal-metrics';
 import { WindowedHistogram } from '../src/ops/windowed-histogram';
+import { BucketHistogram, mergeBuckets } from '../src/ops/bucket-histogram';
+import { tp2EventCount } from '../src/payload/tracker-events';
+import { StatusHistory } from '../src/ops/status-history';
+import type { StatusSnapshot } from '../src/ops/collector-metrics';
 import { emptyCapturedRequest } from '../src/http/captured-request';
 import { openWal, put, record, tempDir } from './helpers/wal';
 
@@ -136,4 +140,45 @@ t.test('loop-delay monitor sees a blocked loop', async (t) => {
 t.test('version', async (t) => {
   t.match(VERSION, /^\d+\.\d+\.\d+/);
   t.equal(ARTIFACT, 'sluice');
+});
+
+t.test('BucketHistogram: fixed bounds, +Inf past the last, merged across shards; rendered cumulative', async (t) => {
+  const h = new BucketHistogram([1, 5, 10]);
+  for (const v of [0.5, 1, 3, 5, 7, 11, 1000]) h.record(v);
+  const snap = h.snapshot();
+  t.same(snap.counts, [2, 2, 1, 2], 'at or below each bound, then +Inf');
+  t.equal(snap.count, 7);
+  t.equal(snap.sum, 1027.5);
+  const merged = mergeBuckets([snap, snap]);
+  t.same(merged.counts, [4, 4, 2, 4], 'shards add up');
+  t.equal(merged.sum, 2055);
+  t.throws(() => new BucketHistogram([5, 1]), /ascend/);
+  const text = new PrometheusText().histogram('x_seconds', 'h', snap, 1000).toString();
+  t.match(text, /# TYPE x_seconds histogram\nx_seconds_bucket\{le="0.001"\} 2\nx_seconds_bucket\{le="0.005"\} 4\nx_seconds_bucket\{le="0.01"\} 5\nx_seconds_bucket\{le="\+Inf"\} 7\nx_seconds_sum 1.0275\nx_seconds_count 7\n/);
+});
+
+t.test('tracker events in a tp2 body: one per event, escaped quotes inside contexts not counted', async (t) => {
+  const co = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0', data: [{ schema: 'iglu:a/b/jsonschema/1-0-0', data: { e: 'inside' } }] });
+  const body = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data: [{ e: 'pv', co }, { e: 'se', se_ca: 'c' }, { e: 'ue', ue_pr: JSON.stringify({ e: 'x' }) }] });
+  t.equal(tp2EventCount(Buffer.from(body)), 3);
+  t.equal(tp2EventCount(Buffer.from('{}')), 0);
+  t.equal(tp2EventCount(null), 0);
+});
+
+t.test('StatusHistory: a ring of the last samples, oldest first, with rates between them', async (t) => {
+  const h = new StatusHistory(3);
+  const snap = (at: number, records: number, s503: number) => ({
+    at, goodRecords: records, badRecords: 0, latencyMs: { p50: 1, p90: 2, p99: 3, p999: 4, max: 5 }, walBacklogBytes: 10, shippingLagMs: null, streamLagMs: null,
+    answers: { s408: 0, s413: 0, s503, otherErrors: 0 },
+  }) as unknown as StatusSnapshot;
+  const first = h.add(snap(1000, 0, 0));
+  t.equal(first.recordsPerSecond, null, 'no rate from one sample');
+  t.equal(first.non2xxPerSecond, null);
+  const second = h.add(snap(3000, 200, 10));
+  t.equal(second.recordsPerSecond, 100, '200 records over 2 s');
+  t.same(second.non2xxPerSecond, { s408: 0, s413: 0, s503: 5, other: 0 });
+  h.add(snap(4000, 300, 10));
+  h.add(snap(5000, 400, 10));
+  t.same(h.samples().map((x) => x.at), [3000, 4000, 5000], 'capacity 3: the oldest overwritten, oldest first');
+  t.throws(() => new StatusHistory(0), /capacity/);
 });

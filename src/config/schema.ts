@@ -235,5 +235,6 @@ export const SCHEMA = section('Sluice configuration', {
     port: { kind: 'int', default: 9090, min: 0, max: 65535, env: 'SLUICE_ADMIN_PORT', doc: 'Admin HTTP port (0 picks a free port); must differ from the public port.' },
     allowedHosts: { kind: 'stringList', default: [], maxItems: 64, itemPattern: /^[A-Za-z0-9.:-]+$/, env: 'SLUICE_ADMIN_ALLOWED_HOSTS', doc: 'Host names the admin port answers besides loopback names and its bind address (other Host headers get 421): a name a browser could be tricked into resolving to this machine (DNS rebinding) must not read the metrics or the status page.' },
     maxEventLoopDelayMs: { kind: 'duration', was: 'maxEventLoopDelay', default: 1000, min: 10, max: 600_000, doc: '/health turns unhealthy while the largest event-loop delay of the last second exceeds this.' },
+    statusHistorySeconds: { kind: 'int', default: 300, min: 10, max: 3600, doc: 'Seconds of one-per-second samples the status page\'s charts keep on the server, so a page opened during an incident shows the minutes before (about 200 bytes per second).' },
   }),
 });

@@ -1,6 +1,7 @@
 /**
  * The admin port (loopback by default, never the public port): GET /metrics (Prometheus),
- * /health (every check, JSON; 200 or 503), /status (the live page) and /status.json.
+ * /health (every check, JSON; 200 or 503), /status (the live page), /status.json and
+ * /status/history.json (the samples of the last minutes; `?since=<ms>` for the newer ones only).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +20,7 @@ export class AdminServer {
         res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end('Misdirected Request: this Host is not the admin port\'s (admin.allowedHosts)\n');
         return;
       }
-      this.route(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!, res).catch((err: unknown) => {
+      this.route(req.method ?? 'GET', req.url ?? '/', res).catch((err: unknown) => {
         onError(err);
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('Internal Server Error\n');
@@ -32,7 +33,9 @@ export class AdminServer {
     this.server.maxHeadersCount = 100;
   }
 
-  private async route(method: string, path: string, res: import('node:http').ServerResponse): Promise<void> {
+  private async route(method: string, url: string, res: import('node:http').ServerResponse): Promise<void> {
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
     if (method !== 'GET' && method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n');
       return;
@@ -58,6 +61,12 @@ export class AdminServer {
       case '/status.json':
         send(200, 'application/json', JSON.stringify(await this.metrics.status()));
         return;
+      case '/status/history.json': {
+        const since = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('since') ?? 0);
+        const samples = this.metrics.history.samples().filter((x) => !(x.at <= since));
+        send(200, 'application/json', JSON.stringify({ seconds: this.metrics.history.capacity, samples }));
+        return;
+      }
       default:
         send(404, 'text/plain; charset=utf-8', 'Not Found: try /metrics, /health or /status\n');
     }

@@ -13,6 +13,7 @@ import { PrometheusText } from './prometheus-text';
 import { ENDPOINTS } from './endpoints';
 import { COMMIT, VERSION } from './version';
 import { WindowedHistogram } from './windowed-histogram';
+import { StatusHistory } from './status-history';
 
 export interface StatusSnapshot {
   at: number;
@@ -39,6 +40,8 @@ export interface StatusSnapshot {
   streamLastError: string | null;
   rssBytes: number;
   eventLoopDelayMs: number;
+  /** Answers since start by status class (the status page's non-2xx chart). */
+  answers: { s408: number; s413: number; s503: number; otherErrors: number };
 }
 
 export interface MetricSources {
@@ -49,17 +52,31 @@ export interface MetricSources {
   stream?: StreamThread | null;
   process: ProcessMetrics;
   lifecycle: Lifecycle;
+  /** Seconds of one-per-second samples kept for the status page (admin.statusHistorySeconds). */
+  historySeconds: number;
 }
 
 export class CollectorMetrics {
   /** Segment ship time (build and upload to confirmation), µs. */
   private readonly shipLatency = new WindowedHistogram();
   private shippedRecords = 0;
+  /** Date.now() of the last segment confirmed in S3 (0: none yet). */
+  private lastShippedAtMs = 0;
+
+  /** The status page's last minutes, sampled every second from construction until close(). */
+  readonly history: StatusHistory;
+  private readonly historyTimer: NodeJS.Timeout;
 
   constructor(private readonly s: MetricSources) {
+    this.history = new StatusHistory(s.historySeconds);
+    this.historyTimer = setInterval(() => {
+      this.status().then((snap) => this.history.add(snap), () => undefined);
+    }, 1000);
+    this.historyTimer.unref();
     s.shipper?.onShipped((seg) => {
       this.shipLatency.record(seg.ms * 1000);
       this.shippedRecords += seg.records;
+      this.lastShippedAtMs = Date.now();
     });
   }
 
@@ -89,6 +106,9 @@ export class CollectorMetrics {
     out.single('sluice_http_acknowledged_total', 'counter', 'Requests whose records were stored and acknowledged (200, or 302 for redirects).', r.acknowledged);
     const several = shards.length > 1 ? ' With several HTTP workers a quantile is the largest of the workers\'.' : '';
     out.summary('sluice_ack_latency_seconds', `Request to acknowledgement for requests that store records (quantiles over the last minute; 1 is the maximum).${several}`, r.ackLatency, 1e6);
+    out.histogram('sluice_http_ack_duration_seconds', 'Request to acknowledgement for requests that store records, since start: the histogram to aggregate across instances (histogram_quantile).', r.ackBuckets, 1e6);
+    out.histogram('sluice_http_request_events', 'Tracker events per acknowledged request: 1 for a pixel or webhook, the batch size for tp2.', r.events);
+    out.single('sluice_http_events_total', 'counter', 'Tracker events in acknowledged requests (the sum of sluice_http_request_events).', r.events.sum);
 
     out.family('sluice_wal_records_appended_total', 'counter', 'Records appended to the WAL: good (one per tracker request or split part) and bad rows.')
       .sample('sluice_wal_records_appended_total', w.goodRecords, { kind: 'good' })
@@ -98,6 +118,7 @@ export class CollectorMetrics {
     out.single('sluice_wal_loop_syncs_total', 'counter', 'Of these, syncs run on the event loop instead of the thread pool (small groups while the device is fast: wal.loopSyncGroup, wal.loopSyncBelowMs).', w.loopSyncs);
     out.summary('sluice_wal_append_latency_seconds', `Time to append one request's records to the mapped segment.${several}`, w.appendLatency, 1e6);
     out.summary('sluice_wal_sync_latency_seconds', `Duration of one group-commit sync (fdatasync of the files written, and the directory when it changed).${several}`, w.syncLatency, 1e6);
+    out.histogram('sluice_wal_sync_duration_seconds', 'Duration of one group-commit sync since start, in fixed buckets (aggregate across instances).', w.syncBuckets, 1e6);
     out.summary('sluice_wal_group_commit_requests', `Requests acknowledged by one sync.${several}`, w.groupRequests);
     out.summary('sluice_wal_group_commit_records', `Records made durable by one sync.${several}`, w.groupRecords);
     out.single('sluice_wal_pending_records', 'gauge', 'Records appended and waiting for their sync.', w.pendingRecords);
@@ -123,10 +144,20 @@ export class CollectorMetrics {
       out.single('sluice_ship_failed_rounds_total', 'counter', 'Segments whose every attempt in a round failed (they wait and start over).', st?.failedRounds ?? 0);
       out.summary('sluice_ship_segment_latency_seconds', 'Time to ship one segment: build its files and upload them to confirmation.', this.shipLatency.snapshot(), 1e6);
     }
-    if (this.s.stream != null) renderStreamMetrics(out, this.s.stream.stats);
+    const stream = this.s.stream ?? null;
+    if (shipper !== null || stream !== null) {
+      out.family('sluice_sink_last_success_timestamp_seconds', 'gauge', 'When each sink last confirmed data (an object in S3, a PutRecords call); 0: not yet. Alert on time() minus this.');
+      if (shipper !== null) out.sample('sluice_sink_last_success_timestamp_seconds', this.lastShippedAtMs / 1000, { sink: 's3' });
+      if (stream !== null) out.sample('sluice_sink_last_success_timestamp_seconds', (stream.stats?.lastPutAtMs ?? 0) / 1000, { sink: 'kinesis' });
+    }
+    if (stream !== null) renderStreamMetrics(out, stream.stats);
     out.summary('sluice_event_loop_delay_seconds', `Largest event-loop delay of each second (quantiles over the last minute).${shards.length > 1 ? ' The HTTP threads\' and the main thread\'s largest.' : ''}`, m.loopDelay, 1e6);
     proc.render(out);
     return out.toString();
+  }
+
+  close(): void {
+    clearInterval(this.historyTimer);
   }
 
   async status(): Promise<StatusSnapshot> {
@@ -157,8 +188,21 @@ export class CollectorMetrics {
       streamLagMs: stream === null ? null : stream.lagMs,
       streamRecordsPut: stream === null ? null : stream.recordsPut.good + stream.recordsPut.bad,
       streamLastError: stream?.lastError ?? null,
+      answers: answerClasses(m.requests.answers),
       rssBytes: proc.rss(),
       eventLoopDelayMs: Math.max(m.loopDelayLastMs, proc.loop.lastSecondMaxDelayMs),
     };
   }
+}
+
+/** Answers since start by the classes the status page charts. */
+function answerClasses(answers: ReadonlyArray<readonly [string, string, number, number]>): StatusSnapshot['answers'] {
+  const out = { s408: 0, s413: 0, s503: 0, otherErrors: 0 };
+  for (const [, , status, n] of answers) {
+    if (status === 408) out.s408 += n;
+    else if (status === 413) out.s413 += n;
+    else if (status === 503) out.s503 += n;
+    else if (status >= 400) out.otherErrors += n;
+  }
+  return out;
 }

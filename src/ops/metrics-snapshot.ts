@@ -4,6 +4,7 @@
  * several shards a quantile is the largest of the shards' (an upper bound, never an average).
  */
 import type { HistogramSnapshot } from './windowed-histogram';
+import { type BucketSnapshot, mergeBuckets } from './bucket-histogram';
 import type { Endpoint } from './endpoints';
 
 export interface RequestsSnapshot {
@@ -17,6 +18,10 @@ export interface RequestsSnapshot {
   ackLatency: HistogramSnapshot;
   /** The newest 10–20 s (the status page's p99). */
   ackRecent: HistogramSnapshot;
+  /** Request to acknowledgement since start, in the exposition's fixed buckets (µs). */
+  ackBuckets: BucketSnapshot;
+  /** Tracker events per acknowledged request. */
+  events: BucketSnapshot;
 }
 
 export interface WalSnapshot {
@@ -29,6 +34,7 @@ export interface WalSnapshot {
   loopSyncs: number;
   appendLatency: HistogramSnapshot;
   syncLatency: HistogramSnapshot;
+  syncBuckets: BucketSnapshot;
   groupRequests: HistogramSnapshot;
   groupRecords: HistogramSnapshot;
   pendingRecords: number;
@@ -80,11 +86,12 @@ export function mergeShards(xs: readonly ShardSnapshot[]): ShardSnapshot {
       connections: { open: add((x) => x.requests.connections.open), refused: add((x) => x.requests.connections.refused), evicted: add((x) => x.requests.connections.evicted) },
       bodyBytes: add((x) => x.requests.bodyBytes), acknowledged: add((x) => x.requests.acknowledged),
       ackLatency: hist((x) => x.requests.ackLatency), ackRecent: hist((x) => x.requests.ackRecent),
+      ackBuckets: mergeBuckets(xs.map((x) => x.requests.ackBuckets)), events: mergeBuckets(xs.map((x) => x.requests.events)),
     },
     wal: {
       instanceId: xs.map((x) => x.wal.instanceId).join(','),
       goodRecords: add((x) => x.wal.goodRecords), badRecords: add((x) => x.wal.badRecords), bytes: add((x) => x.wal.bytes), syncs: add((x) => x.wal.syncs), loopSyncs: add((x) => x.wal.loopSyncs),
-      appendLatency: hist((x) => x.wal.appendLatency), syncLatency: hist((x) => x.wal.syncLatency), groupRequests: hist((x) => x.wal.groupRequests), groupRecords: hist((x) => x.wal.groupRecords),
+      appendLatency: hist((x) => x.wal.appendLatency), syncLatency: hist((x) => x.wal.syncLatency), syncBuckets: mergeBuckets(xs.map((x) => x.wal.syncBuckets)), groupRequests: hist((x) => x.wal.groupRequests), groupRecords: hist((x) => x.wal.groupRecords),
       pendingRecords: add((x) => x.wal.pendingRecords), sealedSegments: add((x) => x.wal.sealedSegments), segmentsSealed: add((x) => x.wal.segmentsSealed),
       segmentsReleased: add((x) => x.wal.segmentsReleased), segmentsRecycled: add((x) => x.wal.segmentsRecycled), sparesCreated: add((x) => x.wal.sparesCreated), unshippedBytes: add((x) => x.wal.unshippedBytes), refused: add((x) => x.wal.refused),
       freeDiskBytes: frees.length === 0 ? null : Math.min(...frees),

@@ -1,6 +1,7 @@
 /** Event-loop delay of one thread (sampled every second), and the process's memory and CPU. */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { PrometheusText } from './prometheus-text';
+import { readdirSync, readFileSync } from 'node:fs';
 import { WindowedHistogram } from './windowed-histogram';
 
 const SAMPLE_MS = 1000;
@@ -57,17 +58,41 @@ export class ProcessMetrics {
     return Math.max(this.peakRss, this.rss());
   }
 
+  /** The conventional process_* families (as Prometheus' client libraries name them), then Sluice's own. */
   render(out: PrometheusText): void {
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
-    out.single('sluice_process_resident_memory_bytes', 'gauge', 'Resident set size.', mem.rss);
+    out.single('process_cpu_seconds_total', 'counter', 'User and system CPU time of the process (all threads), in seconds.', (cpu.user + cpu.system) / 1e6);
+    out.single('process_resident_memory_bytes', 'gauge', 'Resident set size in bytes.', mem.rss);
+    out.single('process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch, in seconds.', Math.round((Date.now() - process.uptime() * 1000) / 1000));
+    const fds = openFileDescriptors();
+    if (fds !== null) out.single('process_open_fds', 'gauge', 'Open file descriptors (sockets, WAL segments, spares).', fds);
+    const maxFds = maxFileDescriptors();
+    if (maxFds !== null) out.single('process_max_fds', 'gauge', 'Limit on open file descriptors (RLIMIT_NOFILE): connections beyond it are refused by the kernel.', maxFds);
     out.single('sluice_process_resident_memory_peak_bytes', 'gauge', 'Largest resident set size seen (sampled every second).', this.peakRssBytes);
     out.single('sluice_process_heap_used_bytes', 'gauge', 'V8 heap in use on the main thread.', mem.heapUsed);
-    out.single('sluice_process_cpu_seconds_total', 'counter', 'User and system CPU time of the process (all threads).', (cpu.user + cpu.system) / 1e6);
-    out.single('sluice_process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch.', Math.round((Date.now() - process.uptime() * 1000) / 1000));
   }
 
   close(): void {
     this.loop.close();
+  }
+}
+
+/** Entries of /proc/self/fd (Linux); null elsewhere. */
+function openFileDescriptors(): number | null {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return null;
+  }
+}
+
+/** The soft limit of open files from /proc/self/limits (Linux); null elsewhere or unlimited. */
+function maxFileDescriptors(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m === null ? null : Number(m[1]);
+  } catch {
+    return null;
   }
 }

@@ -2,6 +2,7 @@
  * Prometheus text exposition format 0.0.4: metric families with HELP and TYPE, then samples.
  * Names are checked when a family opens; label values are escaped.
  */
+import type { BucketSnapshot } from './bucket-histogram';
 import type { HistogramSnapshot } from './windowed-histogram';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -27,7 +28,7 @@ export class PrometheusText {
   private readonly families = new Set<string>();
 
   /** Opens a family; every sample of it must follow before the next family. */
-  family(name: string, type: 'counter' | 'gauge' | 'summary', help: string): this {
+  family(name: string, type: 'counter' | 'gauge' | 'summary' | 'histogram', help: string): this {
     if (!METRIC_NAME.test(name)) throw new Error(`bad metric name ${name}`);
     if (this.families.has(name)) throw new Error(`metric family ${name} twice`);
     this.families.add(name);
@@ -65,6 +66,23 @@ export class PrometheusText {
     }
     this.sample(`${name}_sum`, s.sum / scale, labels);
     return this.sample(`${name}_count`, s.count, labels);
+  }
+
+  /**
+   * A histogram: cumulative `_bucket` counts per upper bound (`le`, divided by `scale`), +Inf,
+   * `_sum` and `_count`, all since start.
+   */
+  histogram(name: string, help: string, h: BucketSnapshot, scale = 1, labels: Labels = {}): this {
+    this.family(name, 'histogram', help);
+    let cumulative = 0;
+    h.bounds.forEach((bound, i) => {
+      cumulative += h.counts[i] ?? 0;
+      this.sample(`${name}_bucket`, cumulative, { ...labels, le: formatValue(bound / scale) });
+    });
+    cumulative += h.counts[h.bounds.length] ?? 0;
+    this.sample(`${name}_bucket`, cumulative, { ...labels, le: '+Inf' });
+    this.sample(`${name}_sum`, h.sum / scale, labels);
+    return this.sample(`${name}_count`, h.count, labels);
   }
 
   toString(): string {

@@ -7,6 +7,8 @@ import { performance } from 'node:perf_hooks';
 import type { CapturedRequest } from '../http/captured-request';
 import type { ExchangeObserver } from '../http/collector-server';
 import { WindowedHistogram } from './windowed-histogram';
+import { ACK_LATENCY_BOUNDS_US, BucketHistogram, EVENTS_PER_REQUEST_BOUNDS } from './bucket-histogram';
+import { tp2EventCount } from '../payload/tracker-events';
 import type { RequestsSnapshot } from './metrics-snapshot';
 import { ENDPOINTS, endpointOf } from './endpoints';
 
@@ -20,6 +22,10 @@ export class RequestMetrics implements ExchangeObserver {
   /** Requests that stored records and were acknowledged with a 200 (for rates on the status page). */
   acknowledged = 0;
   readonly ackLatency = new WindowedHistogram();
+  /** The same latencies in fixed buckets (they add up across instances). */
+  readonly ackBuckets = new BucketHistogram(ACK_LATENCY_BOUNDS_US);
+  /** Tracker events per acknowledged request (a tp2 batch is one record, many events). */
+  readonly eventsPerRequest = new BucketHistogram(EVENTS_PER_REQUEST_BOUNDS);
 
   constructor(private readonly customPaths: Readonly<Record<string, string>>) {}
 
@@ -35,8 +41,13 @@ export class RequestMetrics implements ExchangeObserver {
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
     this.bodyBytes += bodyBytes;
     if (stored) {
-      this.ackLatency.record((performance.now() - startedAt) * 1000);
-      if (status === 200 || status === 302) this.acknowledged++;
+      const us = (performance.now() - startedAt) * 1000;
+      this.ackLatency.record(us);
+      this.ackBuckets.record(us);
+      if (status === 200 || status === 302) {
+        this.acknowledged++;
+        this.eventsPerRequest.record(ENDPOINTS[e] === 'tp2' ? tp2EventCount(req.body) : 1);
+      }
     }
   }
 
@@ -75,6 +86,6 @@ export class RequestMetrics implements ExchangeObserver {
     });
     const aborts: Record<string, number> = {};
     ENDPOINTS.forEach((endpoint, i) => { aborts[endpoint] = this.abortsByEndpoint[i]!; });
-    return { answers, aborts, connections: { ...this.conns }, bodyBytes: this.bodyBytes, acknowledged: this.acknowledged, ackLatency: this.ackLatency.snapshot(), ackRecent: this.ackLatency.snapshot(2) };
+    return { answers, aborts, connections: { ...this.conns }, bodyBytes: this.bodyBytes, acknowledged: this.acknowledged, ackLatency: this.ackLatency.snapshot(), ackRecent: this.ackLatency.snapshot(2), ackBuckets: this.ackBuckets.snapshot(), events: this.eventsPerRequest.snapshot() };
   }
 }

@@ -75,7 +75,7 @@ export async function runCollector(config: SluiceConfig, configFile: string | nu
     loopDelayMs: () => Math.max(set.loopDelayMs(), processMetrics.loop.lastSecondMaxDelayMs),
   }, shipper, stream);
   if (set instanceof HttpWorkers) set.startHealthPush(() => lifecycle.checks(), maxLoopMs);
-  const metrics = new CollectorMetrics({ shards: () => set.snapshots(), shipper, stream, process: processMetrics, lifecycle });
+  const metrics = new CollectorMetrics({ shards: () => set.snapshots(), shipper, stream, process: processMetrics, lifecycle, historySeconds: config.admin.statusHistorySeconds });
   let adminPort: number | null = null;
   const admin = config.admin.enabled ? new AdminServer(metrics, lifecycle, new AdminHostPolicy(config.admin.interface, config.admin.allowedHosts), (err) => logger.error({ err }, 'admin request failed')) : null;
   if (admin !== null) {
@@ -118,6 +118,7 @@ export async function runCollector(config: SluiceConfig, configFile: string | nu
         ]);
         await set.terminate();
         admin?.close();
+        metrics.close();
         processMetrics.close();
         logger.info('stopped');
         process.exit(0);
