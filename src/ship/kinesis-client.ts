@@ -4,6 +4,7 @@
  * some Kinesis calls is HTTP/2, which neither kinesalite nor most proxies speak), with timeouts.
  */
 import { DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { quietSdkNodeNotice } from './sdk-notice';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 export interface KinesisSettings {
@@ -37,6 +38,7 @@ export class KinesisStreamClient implements StreamClient {
   private readonly client: KinesisClient;
 
   constructor(s: KinesisSettings) {
+    quietSdkNodeNotice();
     this.client = new KinesisClient({
       region: s.region,
       ...(s.endpoint === null ? {} : { endpoint: s.endpoint }),

@@ -4,6 +4,7 @@
  * retries with exponential backoff and full jitter under explicit bounds.
  */
 import { createHash } from 'node:crypto';
+import { quietSdkNodeNotice } from './sdk-notice';
 import { closeSync, createReadStream, openSync, readSync, writeSync } from 'node:fs';
 import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -31,6 +32,7 @@ export interface RetryPolicy {
 }
 
 export function makeS3Client(s: S3Settings, credentials?: { accessKeyId: string; secretAccessKey: string }): S3Client {
+  quietSdkNodeNotice();
   return new S3Client({
     region: s.region,
     ...(s.endpoint === null ? {} : { endpoint: s.endpoint }),

@@ -6,9 +6,6 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
-// The AWS SDK is pinned to a release that supports Node 20 (package.json); its notice about
-// later releases needing Node 22 is for whoever upgrades it, not a runtime problem.
-process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 import { Outbox } from './outbox';
 import { connectS3 } from './s3-connection';
 import { ensureBucket } from './s3-target';

@@ -7,7 +7,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 // As in the shipper thread: the SDK's notice about later releases needing Node 22 is not for operators.
-process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 import { DurableMarkReader } from './durable-mark';
 import type { StreamClient } from './kinesis-client';
 import { StreamCheckpoint } from './stream-checkpoint';
