@@ -327,9 +327,14 @@ async function main() {
   fs.writeFileSync(outJson, JSON.stringify({ started, machine, argv: process.argv.slice(2), DUR, WARM, REPS, SERVERS, CONNS: CONNS_LIST, S3: S3_MODE, FIXED_RATES, FIXED_DUR, table, runs, fixed, fixedRuns }, null, 1));
   console.log(`\nraw: ${path.relative(ROOT, outJson)}`);
   if (WRITE) {
+    // Only the current table changes: the text between the markers (the reading around it and the
+    // older runs below stay as written).
     const results = path.join(ROOT, 'bench', 'RESULTS.md');
-    const head = fs.existsSync(results) ? fs.readFileSync(results, 'utf8').split('<!-- table -->')[0] : '# Benchmark results\n\n';
-    fs.writeFileSync(results, `${head}<!-- table -->\n${md}\n\nRaw results: \`${path.relative(ROOT, outJson)}\`.\n`);
+    const text = fs.readFileSync(results, 'utf8');
+    const start = text.indexOf('<!-- table -->');
+    const end = text.indexOf('<!-- /table -->');
+    if (start < 0 || end < start) throw new Error('bench/RESULTS.md has no <!-- table --> ... <!-- /table --> block to replace');
+    fs.writeFileSync(results, `${text.slice(0, start)}<!-- table -->\n${md}\n\nRaw results: \`${path.relative(ROOT, outJson)}\`.\n${text.slice(end)}`);
     console.log('wrote bench/RESULTS.md');
   }
 }
