@@ -13,7 +13,7 @@ import { PrometheusText } from './prometheus-text';
 import { ENDPOINTS } from './endpoints';
 import { COMMIT, VERSION } from './version';
 import { WindowedHistogram } from './windowed-histogram';
-import { StatusHistory } from './status-history';
+import { type SampledStatus, StatusHistory } from './status-history';
 
 export interface StatusSnapshot {
   at: number;
@@ -41,7 +41,7 @@ export interface StatusSnapshot {
   rssBytes: number;
   eventLoopDelayMs: number;
   /** Answers since start by status class (the status page's non-2xx chart). */
-  answers: { s408: number; s413: number; s503: number; otherErrors: number };
+  answers: SampledStatus['answers'];
 }
 
 export interface MetricSources {

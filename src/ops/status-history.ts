@@ -3,7 +3,19 @@
  * for the last `admin.statusHistorySeconds`, so a page opened during an incident shows the minutes
  * before it was opened. A ring: fixed size, the oldest sample overwritten.
  */
-import type { StatusSnapshot } from './collector-metrics';
+
+/** What a sample is made of: the fields of the status snapshot the charts draw. */
+export interface SampledStatus {
+  at: number;
+  goodRecords: number;
+  badRecords: number;
+  latencyMs: { p99: number };
+  walBacklogBytes: number;
+  shippingLagMs: number | null;
+  streamLagMs: number | null;
+  /** Answers since start by status class. */
+  answers: { s408: number; s413: number; s503: number; otherErrors: number };
+}
 
 /** What one second of the charts needs; rates are per second over the interval before `at`. */
 export interface HistorySample {
@@ -21,7 +33,7 @@ export class StatusHistory {
   private readonly ring: Array<HistorySample | undefined>;
   private next = 0;
   private filled = 0;
-  private prev: StatusSnapshot | null = null;
+  private prev: SampledStatus | null = null;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error('StatusHistory needs a capacity of at least one sample');
@@ -29,7 +41,7 @@ export class StatusHistory {
   }
 
   /** Adds the sample for `s` (rates against the previous snapshot). */
-  add(s: StatusSnapshot): HistorySample {
+  add(s: SampledStatus): HistorySample {
     const p = this.prev;
     const dt = p === null || s.at <= p.at ? 0 : (s.at - p.at) / 1000;
     const rate = (now: number, before: number): number => Math.max(0, now - before) / dt;
