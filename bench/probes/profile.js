@@ -25,14 +25,30 @@ const DUR = opts.seconds;
 const PORT = 8097;
 
 const STAGES = {
-  'capture (uWS request → CapturedRequest)': ['onRequest', 'onBodyChunk'],
+  'head parse (request line and fields)': ['parseRequestHead'],
   'service (routing, identity, cookies, CORS)': ['handle'],
   'record (Thrift encode, split)': ['encode', 'buildRecords'],
   'WAL append (copy into the map, CRC32C)': ['submit'],
-  'answer (uWS cork, headers, write)': ['answer', 'answerText'],
+  'answer (response bytes, ordered write)': ['answer', 'answerText'],
   'group commit completion (waiters answered)': ['finish'],
   'metrics observer': ['answered'],
 };
+
+/** The area of the code a profile node's self time belongs to. */
+function areaOf(callFrame) {
+  const { url, functionName: f } = callFrame;
+  if (f === '(garbage collector)') return 'garbage collection';
+  if (f === 'writeBuffer' || f === 'writev') return 'socket write (syscall)';
+  if (f === 'fdatasync') return 'fdatasync (syscall)';
+  if (f.startsWith('RegExp')) return 'regular expressions';
+  if (/dist\/http\/(request-head|http-connection|response-bytes|body-reader)/.test(url)) return 'HTTP wire (JS)';
+  if (/dist\/http\//.test(url)) return 'service and server glue (JS)';
+  if (/dist\/payload\//.test(url)) return 'record (JS)';
+  if (/dist\/wal\//.test(url)) return 'WAL (JS)';
+  if (/dist\/ops\/|JsHistogram|hdr-histogram/.test(url)) return 'metrics (JS)';
+  if (url.startsWith('node:')) return "Node's stream and net layers";
+  return 'other (program, native helpers)';
+}
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-prof-'));
@@ -60,6 +76,7 @@ async function main() {
   const parent = new Map();
   for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map();
+  const selfById = new Map();
   const inclusive = new Map();
   let busy = 0;
   let at = prof.startTime;
@@ -72,6 +89,7 @@ async function main() {
     busy += dt;
     const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + dt);
+    selfById.set(id, (selfById.get(id) ?? 0) + dt);
     const seen = new Set();
     for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
       const name = byId.get(cur).callFrame.functionName;
@@ -85,6 +103,13 @@ async function main() {
     const t = Math.max(...fns.map((f) => inclusive.get(f) ?? 0));
     console.log(`| ${stage} | ${((t / busy) * 100).toFixed(1)}% | ${(t / reqs).toFixed(1)} |`);
   }
+  const areas = new Map();
+  for (const [id, t] of selfById) {
+    const a = areaOf(byId.get(id).callFrame);
+    areas.set(a, (areas.get(a) ?? 0) + t);
+  }
+  console.log('\n| area (self time) | share | µs per request |\n|---|---|---|');
+  for (const [a, t] of [...areas].sort((x, y) => y[1] - x[1])) console.log(`| ${a} | ${((t / busy) * 100).toFixed(1)}% | ${(t / reqs).toFixed(1)} |`);
   console.log('\n| function (self time) | share |\n|---|---|');
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`| ${k.replace(/\|/g, '\\|')} | ${((v / busy) * 100).toFixed(1)}% |`);
   console.log(`\nprofile: ${path.relative(ROOT, out)}`);
