@@ -17,7 +17,11 @@ for dir in "$@"; do
   work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-node-matrix-XXXXXX")
   git clone -q "$root" "$work/sluice"
   start=$(date +%s)
-  if (cd "$work/sluice" && export PATH="$dir/bin:$PATH" npm_config_nodedir="$dir" &&
+  # Node 24's V8 headers need C++20; @riaskov/mmap-io's binding.gyp asks for -std=c++17, and
+  # CXXFLAGS comes last on node-gyp's compile line, so it wins.
+  major=${version#v}; major=${major%%.*}
+  cxx=""; [ "$major" -ge 24 ] && cxx="-std=gnu++20"
+  if (cd "$work/sluice" && export PATH="$dir/bin:$PATH" npm_config_nodedir="$dir" CXXFLAGS="${CXXFLAGS:-$cxx}" &&
       npm ci --no-audit --no-fund >"$work/ci.log" 2>&1 && npm test >"$work/test.log" 2>&1); then
     summary=$(grep -E '^# \{ total' "$work/test.log" | tail -1)
     echo "node $version: pass $summary in $(( $(date +%s) - start )) s"
