@@ -31,7 +31,7 @@ trap cleanup EXIT
 step() { printf '== %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; [ -n "$cid" ] && "${PODMAN[@]}" logs "$cid" 2>&1 | tail -20 >&2; exit 1; }
 
-base=localhost/sluice-test-node:20-ca2
+base=localhost/sluice-test-node:20-ca3
 if ! "${PODMAN[@]}" image exists "$base"; then
   step "base image: debootstrap bookworm + this machine's node $(node --version)"
   debootstrap --variant=minbase --include=python3,make,g++,ca-certificates bookworm "$work/rootfs" http://deb.debian.org/debian >/dev/null
@@ -43,13 +43,21 @@ if ! "${PODMAN[@]}" image exists "$base"; then
   ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$work/rootfs/usr/local/bin/npx"
   # This machine's trust store: its registries are reached through a proxy with a CA of its own.
   cp /etc/ssl/certs/ca-certificates.crt "$work/rootfs/etc/ssl/certs/ca-certificates.crt"
+  # Node's headers for the native addons (node-gyp would download them from nodejs.org, which is
+  # not reachable here): this Node's own, beside it.
+  headers="$(node -p 'process.config.variables.node_prefix')/include/node"
+  [ -f "$headers/common.gypi" ] || headers=/usr/include/node
+  mkdir -p "$work/rootfs/usr/local/include"
+  cp -a "$headers" "$work/rootfs/usr/local/include/node"
   chroot "$work/rootfs" useradd --uid 1000 --create-home --shell /bin/sh node
-  tar -C "$work/rootfs" -c . | "${PODMAN[@]}" import --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' - "$base" >/dev/null
+  tar -C "$work/rootfs" -c . | "${PODMAN[@]}" import \
+    --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' --change 'ENV npm_config_nodedir=/usr/local' - "$base" >/dev/null
   rm -rf "$work/rootfs"
 fi
 
+# --format docker: the OCI image format has no HEALTHCHECK.
 step "podman build (the Dockerfile, with the local base for both stages)"
-"${PODMAN[@]}" build "${LIMITS[@]}" --network host -q \
+"${PODMAN[@]}" build "${LIMITS[@]}" --network host -q --format docker \
   --build-arg BUILD_IMAGE="$base" --build-arg RUNTIME_IMAGE="$base" --build-arg COMMIT="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
   -t localhost/sluice:test . >/dev/null
 
@@ -60,7 +68,9 @@ echo "$version"
 
 port=$((20000 + RANDOM % 20000)); admin=$((port + 1))
 step "run: ports $port/$admin on loopback, WAL and embedded S3 on a volume"
-cid=$("${PODMAN[@]}" run -d "${LIMITS[@]}" --network host -v sluice-test-data:/var/lib/sluice \
+# --health-interval disable: no timer (podman schedules them with systemd, absent here); the
+# check itself is run below with `podman healthcheck run`.
+cid=$("${PODMAN[@]}" run -d "${LIMITS[@]}" --network host --health-interval disable -v sluice-test-data:/var/lib/sluice \
   -e SLUICE_PORT="$port" -e SLUICE_ADMIN_PORT="$admin" -e SLUICE_EMBEDDED_S3_PORT=0 -e SLUICE_SHIP_INTERVAL_S=2 \
   -e SLUICE_ADMIN_INTERFACE=127.0.0.1 localhost/sluice:test)
 for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.5; done
@@ -71,13 +81,16 @@ for i in $(seq 1 50); do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/i?e=pv&eid=ctr-$i")
   [ "$code" = 200 ] || fail "event $i answered $code"
 done
-curl -fsS "http://127.0.0.1:$admin/metrics" | grep -q '^sluice_http_acknowledged_total 50$' || fail "metrics do not count the 50 events"
+# Read whole before grep: grep -q stops at its match, and under pipefail curl's broken pipe would fail the step.
+metrics=$(curl -fsS "http://127.0.0.1:$admin/metrics")
+grep -q '^sluice_http_acknowledged_total 50$' <<<"$metrics" || fail "metrics do not count the 50 events"
 
 step "SIGTERM: drain and exit 0"
 "${PODMAN[@]}" stop -t 90 "$cid" >/dev/null
 status=$("${PODMAN[@]}" inspect -f '{{.State.ExitCode}}' "$cid")
 [ "$status" = 0 ] || fail "exit status $status after SIGTERM"
-"${PODMAN[@]}" logs "$cid" 2>&1 | grep -q '"msg":"everything shipped"' || fail "the drain did not ship everything"
+logs=$("${PODMAN[@]}" logs "$cid" 2>&1)
+grep -q '"msg":"everything shipped"' <<<"$logs" || fail "the drain did not ship everything"
 mount=$("${PODMAN[@]}" volume inspect -f '{{.Mountpoint}}' sluice-test-data)
 objects=$(find "$mount/s3" -name '*.lzo._S3rver_object' | wc -l)
 [ "$objects" -ge 1 ] || fail "no LZO object in the embedded S3 on the volume"
