@@ -62,7 +62,7 @@ step "podman build (the Dockerfile, with the local base for both stages)"
   -t localhost/sluice:test . >/dev/null
 
 step "--version in the image"
-version=$("${PODMAN[@]}" run --rm "${LIMITS[@]}" localhost/sluice:test --version)
+version=$("${PODMAN[@]}" run --rm "${LIMITS[@]}" --health-interval disable localhost/sluice:test --version)
 echo "$version"
 [[ "$version" =~ ^sluice\ [0-9.]+\ \(commit\ [0-9a-f]{7,}.*Node\ v ]] || fail "--version said: $version"
 
