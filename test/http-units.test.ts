@@ -9,7 +9,7 @@ import { ANONYMOUS_NUID, CollectorService, type HealthSource } from '../src/http
 import { ConnectionGuard } from '../src/http/connection-guard';
 import { statusCode } from '../src/http/exchange';
 import { parseOrigin } from '../src/http/origin';
-import { rawAnswer } from '../src/http/parser-refusal';
+import { refusalBytes } from '../src/http/response-bytes';
 import { decodeQueryComponent, queryParam } from '../src/http/query';
 import { RedirectPolicy } from '../src/http/redirect';
 import { PIXEL, statusText } from '../src/http/static-responses';
@@ -114,9 +114,9 @@ t.test('origin, query, redirect, static answers', async (t) => {
 });
 
 t.test('a refusal as a whole response with a close', async (t) => {
-  const raw = rawAnswer(400, 'Bad Request');
+  const raw = refusalBytes({ status: 400, body: 'Bad Request' }).toString('latin1');
   t.match(raw, /^HTTP\/1\.1 400 Bad Request\r\n/);
-  t.match(raw, /\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request$/);
+  t.match(raw, /\r\nContent-Length: 11\r\nDate: [^\r]+ GMT\r\nConnection: close\r\n\r\nBad Request$/);
 });
 
 t.test('AckQueue: answered entries leave, the oldest expire first', async (t) => {

@@ -75,7 +75,7 @@ export class CollectorServer implements ExchangeOwner, RequestHandler<Exchange> 
       maxWriteBufferBytes: MAX_WRITE_BUFFER_BYTES,
     };
     // allowHalfOpen: a client that ends its side after its requests still gets its answers.
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
+    this.server = createServer({ allowHalfOpen: true }, (socket) => this.onConnection(socket));
   }
 
   private onConnection(socket: Socket): void {
@@ -235,33 +235,32 @@ export class CollectorServer implements ExchangeOwner, RequestHandler<Exchange> 
 
   /** Writes a plan. Safe to call after an abort or a timeout: it then does nothing. */
   answer(ex: Exchange, plan: ResponsePlan): void {
-    const skip = ex.answered || ex.aborted;
-    this.finish(ex);
-    if (skip) return;
-    const code = statusCode(plan.status);
-    const close = !ex.keepAlive || this.draining;
-    let bytes: Buffer;
-    try {
-      bytes = responseBytes(plan.status, plan.headers, plan.body, { close, keepAlive10: ex.keepAlive10, headOnly: plan.headOnly });
-    } catch (err) {
-      this.opts.onError(err);
-      ex.answered = false;
-      this.answerText(ex, 500, 'Internal Server Error', true);
-      return;
-    }
-    this.observer.answered(ex.req, code, ex.plan !== null, ex.received, ex.startedAt);
-    ex.slot.conn.respond(ex.slot, bytes, close);
+    this.write(ex, plan.status, plan.headers, plan.body, plan.headOnly, false);
   }
 
+  /** A text answer; `close`: a refused body is not read further, so the connection closes. */
   answerText(ex: Exchange, status: number, body: string, close = false): void {
+    this.write(ex, statusText(status), ['Content-Type', TEXT_UTF8], body, false, close);
+  }
+
+  private write(ex: Exchange, statusLine: string, headers: readonly string[], body: string | Buffer, headOnly: boolean, close: boolean): void {
     const skip = ex.answered || ex.aborted;
     this.finish(ex);
     if (skip) return;
+    const framing = { close: close || !ex.keepAlive || this.draining, keepAlive10: ex.keepAlive10, headOnly };
+    let status = statusCode(statusLine);
+    let bytes: Buffer;
+    try {
+      bytes = responseBytes(statusLine, headers, body, framing);
+    } catch (err) {
+      // A header that would split the response (responseBytes' invariant): 500, never the header.
+      this.opts.onError(err);
+      status = 500;
+      framing.close = true;
+      bytes = responseBytes(statusText(500), ['Content-Type', TEXT_UTF8], 'Internal Server Error', { ...framing, headOnly: false });
+    }
     this.observer.answered(ex.req, status, ex.plan !== null, ex.received, ex.startedAt);
-    // A refused body is not read further: such answers close the connection.
-    const closing = close || !ex.keepAlive || this.draining;
-    const bytes = responseBytes(statusText(status), ['Content-Type', TEXT_UTF8], body, { close: closing, keepAlive10: ex.keepAlive10, headOnly: false });
-    ex.slot.conn.respond(ex.slot, bytes, closing);
+    ex.slot.conn.respond(ex.slot, bytes, framing.close);
   }
 
   /** Times out slow requests (408, connection closed), idle connections, and unacknowledged events (408). */

@@ -10,9 +10,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { BodyReader } from './body-reader';
 import type { Refusal } from './parser-refusal';
-import { rawAnswer } from './parser-refusal';
 import { type HeadLimits, headOverflow, isRefusal, parseRequestHead, type RequestHead } from './request-head';
-import { CONTINUE } from './response-bytes';
+import { CONTINUE, refusalBytes } from './response-bytes';
 
 const CRLF2 = Buffer.from('\r\n\r\n', 'latin1');
 const BAD_FRAMING: Refusal = { status: 400, body: 'Bad Request' };
@@ -65,7 +64,7 @@ export class HttpConnection<T> implements Responder {
   private paused = false;
   private peerEnded = false;
   private ending = false;
-  closed = false;
+  private closed = false;
   /** performance.now() when the request being read began arriving; -1 between requests. */
   readingSince = -1;
   /** performance.now() when the connection last had nothing owed and nothing half-read. */
@@ -75,6 +74,7 @@ export class HttpConnection<T> implements Responder {
   constructor(readonly socket: Socket, peer: string, private readonly handler: RequestHandler<T>, private readonly limits: ConnectionLimits, private readonly onClose: (conn: HttpConnection<T>) => void) {
     this.peer = peer;
     this.idleSince = performance.now();
+    // Each answer is one write, sent at once (no Nagle delay behind the previous one's ACK).
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onPeerEnd());
@@ -86,11 +86,6 @@ export class HttpConnection<T> implements Responder {
   /** No request half-read and no answer owed: may be evicted or timed out as idle. */
   get idle(): boolean {
     return this.slots.length === 0 && this.readingSince < 0;
-  }
-
-  /** Unanswered requests on this connection. */
-  get owed(): number {
-    return this.slots.length;
   }
 
   destroy(): void {
@@ -109,7 +104,7 @@ export class HttpConnection<T> implements Responder {
   /** Answers a request the parser refused, after the answers owed, and closes. */
   refuse(refusal: Refusal): void {
     const slot = this.openSlot();
-    this.respond(slot, Buffer.from(rawAnswer(refusal.status, refusal.body), 'utf8'), true);
+    this.respond(slot, refusalBytes(refusal), true);
   }
 
   private openSlot(): ResponseSlot {
@@ -143,7 +138,7 @@ export class HttpConnection<T> implements Responder {
     if (this.closed || this.ending) return;
     this.ending = true;
     // Answers owed behind a closing one are dropped with the connection.
-    for (const slot of this.slots.splice(0)) if (slot.response === null) slot.owner?.connectionLost();
+    this.dropOwed();
     this.socket.end();
     this.socket.once('finish', () => this.socket.destroy());
   }
@@ -217,8 +212,6 @@ export class HttpConnection<T> implements Responder {
     const target = this.bodyTarget;
     const next = reader.feed(buf, off, target === null ? noop : (data) => this.handler.bodyData(target, data));
     if (reader.failed) {
-      this.body = null;
-      this.bodyTarget = null;
       this.failBody(target, BAD_FRAMING);
       return buf.length;
     }
@@ -231,11 +224,12 @@ export class HttpConnection<T> implements Responder {
     return next;
   }
 
-  /** Keeps the unparsed input and stops reading until answers go out (pipeline or write bound). */
+  /** Answers written and not yet taken by the client reach maxWriteBufferBytes. */
   private writeBufferFull(): boolean {
     return this.socket.writableLength >= this.limits.maxWriteBufferBytes;
   }
 
+  /** Keeps the unparsed input and stops reading until answers go out (pipeline or write bound). */
   private hold(buf: Buffer, off: number): void {
     this.pending = off === 0 ? buf : buf.subarray(off);
     if (!this.paused) {
@@ -290,9 +284,13 @@ export class HttpConnection<T> implements Responder {
     if (this.closed) return;
     this.closed = true;
     this.stopReading();
-    const lost = this.slots.splice(0);
-    for (const slot of lost) if (slot.response === null) slot.owner?.connectionLost();
+    this.dropOwed();
     this.onClose(this);
+  }
+
+  /** Forgets the answers not yet written; requests still waiting for theirs are told. */
+  private dropOwed(): void {
+    for (const slot of this.slots.splice(0)) if (slot.response === null) slot.owner?.connectionLost();
   }
 }
 

@@ -3,6 +3,8 @@
  * connection. Header values come from the configuration and from the request's own validated
  * headers; a CR, LF or NUL in one would split the response, so it is refused here (an invariant).
  */
+import type { Refusal } from './parser-refusal';
+import { statusText, TEXT_UTF8 } from './static-responses';
 
 export interface ResponseFraming {
   /** `Connection: close` is sent and the connection closes after this answer. */
@@ -55,6 +57,11 @@ export function responseBytes(statusLine: string, headers: readonly string[], bo
     else body.copy(out, headLength);
   }
   return out;
+}
+
+/** The answer to a request refused before it had an exchange (framing, limits, timeout): it closes. */
+export function refusalBytes(refusal: Refusal): Buffer {
+  return responseBytes(statusText(refusal.status), ['Content-Type', TEXT_UTF8], refusal.body, { close: true, keepAlive10: false, headOnly: false });
 }
 
 /** The interim answer to `Expect: 100-continue`. */

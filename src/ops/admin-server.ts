@@ -10,11 +10,20 @@ import type { CollectorMetrics } from './collector-metrics';
 import type { Lifecycle } from './lifecycle';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus-text';
 import { STATUS_PAGE_HTML } from './status-page';
+import { StatusHistory } from './status-history';
 
 export class AdminServer {
   private readonly server: Server;
+  /** The status page's last minutes: one sample per second while the admin port is up. */
+  private readonly history: StatusHistory;
+  private readonly historyTimer: NodeJS.Timeout;
 
-  constructor(private readonly metrics: CollectorMetrics, private readonly lifecycle: Lifecycle, private readonly hosts: AdminHostPolicy, private readonly onError: (err: unknown) => void) {
+  constructor(private readonly metrics: CollectorMetrics, private readonly lifecycle: Lifecycle, private readonly hosts: AdminHostPolicy, private readonly onError: (err: unknown) => void, historySeconds: number) {
+    this.history = new StatusHistory(historySeconds);
+    this.historyTimer = setInterval(() => {
+      this.metrics.status().then((snap) => this.history.add(snap), () => undefined);
+    }, 1000);
+    this.historyTimer.unref();
     this.server = createServer((req, res) => {
       if (!this.hosts.allows(req.headers.host)) {
         res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end('Misdirected Request: this Host is not the admin port\'s (admin.allowedHosts)\n');
@@ -63,8 +72,8 @@ export class AdminServer {
         return;
       case '/status/history.json': {
         const since = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('since') ?? 0);
-        const samples = this.metrics.history.samples().filter((x) => !(x.at <= since));
-        send(200, 'application/json', JSON.stringify({ seconds: this.metrics.history.capacity, samples }));
+        const samples = this.history.samples().filter((x) => !(x.at <= since));
+        send(200, 'application/json', JSON.stringify({ seconds: this.history.capacity, samples }));
         return;
       }
       default:
@@ -84,6 +93,7 @@ export class AdminServer {
   }
 
   close(): void {
+    clearInterval(this.historyTimer);
     this.server.close();
     this.server.closeAllConnections();
   }

@@ -13,7 +13,7 @@ import { PrometheusText } from './prometheus-text';
 import { ENDPOINTS } from './endpoints';
 import { COMMIT, VERSION } from './version';
 import { WindowedHistogram } from './windowed-histogram';
-import { type SampledStatus, StatusHistory } from './status-history';
+import type { SampledStatus } from './status-history';
 
 export interface StatusSnapshot {
   at: number;
@@ -52,8 +52,6 @@ export interface MetricSources {
   stream?: StreamThread | null;
   process: ProcessMetrics;
   lifecycle: Lifecycle;
-  /** Seconds of one-per-second samples kept for the status page (admin.statusHistorySeconds). */
-  historySeconds: number;
 }
 
 export class CollectorMetrics {
@@ -63,16 +61,7 @@ export class CollectorMetrics {
   /** Date.now() of the last segment confirmed in S3 (0: none yet). */
   private lastShippedAtMs = 0;
 
-  /** The status page's last minutes, sampled every second from construction until close(). */
-  readonly history: StatusHistory;
-  private readonly historyTimer: NodeJS.Timeout;
-
   constructor(private readonly s: MetricSources) {
-    this.history = new StatusHistory(s.historySeconds);
-    this.historyTimer = setInterval(() => {
-      this.status().then((snap) => this.history.add(snap), () => undefined);
-    }, 1000);
-    this.historyTimer.unref();
     s.shipper?.onShipped((seg) => {
       this.shipLatency.record(seg.ms * 1000);
       this.shippedRecords += seg.records;
@@ -154,10 +143,6 @@ export class CollectorMetrics {
     out.summary('sluice_event_loop_delay_seconds', `Largest event-loop delay of each second (quantiles over the last minute).${shards.length > 1 ? ' The HTTP threads\' and the main thread\'s largest.' : ''}`, m.loopDelay, 1e6);
     proc.render(out);
     return out.toString();
-  }
-
-  close(): void {
-    clearInterval(this.historyTimer);
   }
 
   async status(): Promise<StatusSnapshot> {

@@ -75,9 +75,9 @@ export async function runCollector(config: SluiceConfig, configFile: string | nu
     loopDelayMs: () => Math.max(set.loopDelayMs(), processMetrics.loop.lastSecondMaxDelayMs),
   }, shipper, stream);
   if (set instanceof HttpWorkers) set.startHealthPush(() => lifecycle.checks(), maxLoopMs);
-  const metrics = new CollectorMetrics({ shards: () => set.snapshots(), shipper, stream, process: processMetrics, lifecycle, historySeconds: config.admin.statusHistorySeconds });
+  const metrics = new CollectorMetrics({ shards: () => set.snapshots(), shipper, stream, process: processMetrics, lifecycle });
   let adminPort: number | null = null;
-  const admin = config.admin.enabled ? new AdminServer(metrics, lifecycle, new AdminHostPolicy(config.admin.interface, config.admin.allowedHosts), (err) => logger.error({ err }, 'admin request failed')) : null;
+  const admin = config.admin.enabled ? new AdminServer(metrics, lifecycle, new AdminHostPolicy(config.admin.interface, config.admin.allowedHosts), (err) => logger.error({ err }, 'admin request failed'), config.admin.statusHistorySeconds) : null;
   if (admin !== null) {
     try {
       adminPort = await admin.listen(config.admin.interface, config.admin.port);
@@ -118,7 +118,6 @@ export async function runCollector(config: SluiceConfig, configFile: string | nu
         ]);
         await set.terminate();
         admin?.close();
-        metrics.close();
         processMetrics.close();
         logger.info('stopped');
         process.exit(0);

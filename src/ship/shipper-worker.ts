@@ -5,7 +5,6 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-
 import { Outbox } from './outbox';
 import { connectS3 } from './s3-connection';
 import { ensureBucket } from './s3-target';

@@ -6,7 +6,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-// As in the shipper thread: the SDK's notice about later releases needing Node 22 is not for operators.
 import { DurableMarkReader } from './durable-mark';
 import type { StreamClient } from './kinesis-client';
 import { StreamCheckpoint } from './stream-checkpoint';
